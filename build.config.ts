@@ -1,0 +1,20 @@
+import { defineBuildConfig } from 'unbuild'
+
+// One output file per source module (preserveModules) plus `sideEffects: false` in
+// package.json: esbuild consumers can only drop unused operations and their valibot
+// schemas when both hold.
+export default defineBuildConfig({
+  entries: ['src/index'],
+  outDir: 'dist',
+  declaration: 'node16',
+  clean: true,
+  failOnWarn: false,
+  rollup: {
+    emitCJS: false,
+    output: {
+      preserveModules: true,
+      preserveModulesRoot: 'src',
+    },
+  },
+  externals: ['ofetch', 'valibot'],
+})

@@ -1,0 +1,26 @@
+import type { RequestOptions } from '../types.ts'
+
+/**
+ * One signal for a whole operation: the caller's signal combined with the operation's
+ * deadline, so every HTTP request and every poll inside the operation stops together.
+ */
+export function deadline(options: RequestOptions | undefined, defaultMs: number): AbortSignal {
+  const timer = AbortSignal.timeout(options?.timeout ?? defaultMs)
+  return options?.signal ? AbortSignal.any([options.signal, timer]) : timer
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(id)
+      reject(signal.reason)
+    }
+    const id = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,96 @@
+import * as v from 'valibot'
+import { AgbError } from '../errors.ts'
+import type { Envelope } from './request.ts'
+
+const ToolSchema = v.looseObject({
+  name: v.optional(v.string()),
+  Name: v.optional(v.string()),
+  server: v.optional(v.string()),
+  serverName: v.optional(v.string()),
+  Server: v.optional(v.string()),
+})
+
+/**
+ * The session fields of createSession / getSession `data` (PROTOCOL §3.1, §3.2). Python's
+ * SDK also reads PascalCase `LinkUrl`/`WsUrl`/`Token`/`ToolList`, so we accept both.
+ */
+const SessionDataSchema = v.looseObject({
+  sessionId: v.optional(v.string()),
+  resourceUrl: v.optional(v.nullable(v.string())),
+  linkUrl: v.optional(v.nullable(v.string())),
+  LinkUrl: v.optional(v.nullable(v.string())),
+  wsUrl: v.optional(v.nullable(v.string())),
+  WsUrl: v.optional(v.nullable(v.string())),
+  token: v.optional(v.nullable(v.string())),
+  Token: v.optional(v.nullable(v.string())),
+  toolList: v.optional(v.unknown()),
+  ToolList: v.optional(v.unknown()),
+  status: v.optional(v.string()),
+})
+
+/** A tool available in a session and the MCP server that hosts it. */
+export interface SessionTool {
+  name: string
+  server: string
+}
+
+/** A live session handle. Pass it (or just its `id`) to every session operation. */
+export interface Session {
+  /** The session id. */
+  readonly id: string
+  /** The image the session was created from, when known. */
+  readonly imageId?: string
+  /** Browser-viewable URL of the environment (valid about 30 minutes), when the image has one. */
+  readonly resourceUrl?: string
+  /** Session host for direct tool calls, when the image has one. */
+  readonly linkUrl?: string
+  /** Session WebSocket URL for streaming, when the image has one. */
+  readonly wsUrl?: string
+  /** Session access token for `linkUrl` / `wsUrl` (non-enumerable: never logged or serialised). */
+  readonly token?: string
+  /** Tools available in the session. */
+  readonly tools: readonly SessionTool[]
+}
+
+function parseTools(raw: unknown): SessionTool[] {
+  let list = raw
+  if (typeof list === 'string') {
+    try {
+      list = JSON.parse(list)
+    } catch {
+      return []
+    }
+  }
+  if (!Array.isArray(list)) return []
+  return list.flatMap((item) => {
+    const t = v.safeParse(ToolSchema, item)
+    if (!t.success) return []
+    const name = t.output.name ?? t.output.Name
+    return name ? [{ name, server: t.output.server ?? t.output.serverName ?? t.output.Server ?? '' }] : []
+  })
+}
+
+/** Builds a frozen {@link Session} from createSession/getSession data. */
+export function toSession(envelope: Envelope, imageId?: string, fallbackId?: string): Session {
+  const parsed = v.safeParse(SessionDataSchema, envelope.data)
+  const d = parsed.success ? parsed.output : undefined
+  const id = d?.sessionId || fallbackId
+  if (!d || !id) {
+    throw new AgbError('invalid_response', `${envelope.label} the response has no session id (request ${envelope.requestId || 'unknown'})`, {
+      status: envelope.status,
+      requestId: envelope.requestId,
+    })
+  }
+  const session: Record<string, unknown> = { id }
+  if (imageId) session.imageId = imageId
+  const resourceUrl = d.resourceUrl
+  const linkUrl = d.linkUrl ?? d.LinkUrl
+  const wsUrl = d.wsUrl ?? d.WsUrl
+  if (resourceUrl) session.resourceUrl = resourceUrl
+  if (linkUrl) session.linkUrl = linkUrl
+  if (wsUrl) session.wsUrl = wsUrl
+  session.tools = Object.freeze(parseTools(d.toolList ?? d.ToolList))
+  const token = d.token ?? d.Token
+  if (token) Object.defineProperty(session, 'token', { value: token, enumerable: false })
+  return Object.freeze(session) as unknown as Session
+}

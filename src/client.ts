@@ -1,0 +1,76 @@
+import * as v from 'valibot'
+import type { FetchLike } from './types.ts'
+import { optionalMs, validate } from './_internal/validate.ts'
+
+/** The AGB cloud API host. A bare host gets `https://`. */
+export const DEFAULT_ENDPOINT = 'https://sdk-api.agb.cloud'
+
+const ClientOptionsSchema = v.object({
+  // The key's value is never echoed into a message, whatever it is.
+  apiKey: v.pipe(v.string('apiKey is required (a string)'), v.trim(), v.nonEmpty('apiKey is required')),
+  endpoint: v.optional(v.pipe(v.string('endpoint must be a string'), v.trim(), v.nonEmpty('endpoint must not be empty'))),
+  fetch: v.optional(v.custom<FetchLike>((f) => typeof f === 'function', 'fetch must be a function')),
+  timeout: optionalMs('timeout'),
+  headers: v.optional(v.record(v.string(), v.string('header values must be strings'))),
+})
+
+/** Options for {@link createClient}. */
+export interface ClientOptions {
+  /** Your AGB API key. Required. Sent only to `endpoint`, never to session hosts or presigned URLs. */
+  apiKey: string
+  /**
+   * API base URL. Default `https://sdk-api.agb.cloud`. A bare host gets `https://`; an
+   * explicit `http://` (AGB Local) is kept. Trailing slashes are dropped.
+   */
+  endpoint?: string
+  /** The `fetch` to use. Default: the global `fetch`, looked up at call time. */
+  fetch?: FetchLike
+  /** Default milliseconds each operation may take. Default 60 000. */
+  timeout?: number
+  /** Extra headers sent with every API request (not to session hosts or presigned URLs). */
+  headers?: Record<string, string>
+}
+
+/**
+ * A configured client: plain frozen data passed as the first argument of every operation.
+ * The API key is kept off the enumerable properties, so `JSON.stringify(client)` and
+ * `console.log(client)` do not show it.
+ */
+export interface Client {
+  /** The API base URL, without a trailing slash. */
+  readonly endpoint: string
+  /** Default milliseconds each operation may take. */
+  readonly timeout: number
+  /** The injected `fetch`, if any. */
+  readonly fetch?: FetchLike
+  /** Extra headers for API requests. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The API key (non-enumerable). */
+  readonly apiKey: string
+}
+
+/**
+ * Creates a client. Nothing is sent: the options are checked and frozen.
+ *
+ * @param options - API key, endpoint, fetch, default timeout, headers.
+ * @returns A frozen {@link Client}.
+ * @throws AgbError `invalid_input` when the API key is missing or an option has the wrong type.
+ * @example
+ * ```ts
+ * const client = createClient({ apiKey: env.AGB_API_KEY })
+ * ```
+ */
+/* @__NO_SIDE_EFFECTS__ */
+export function createClient(options: ClientOptions): Client {
+  const o = validate(ClientOptionsSchema, options ?? {}, 'options')
+  let endpoint = (o.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '')
+  if (!/^https?:\/\//i.test(endpoint)) endpoint = `https://${endpoint}`
+  const client = {
+    endpoint,
+    timeout: o.timeout ?? 60_000,
+    headers: Object.freeze({ ...o.headers }),
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+  }
+  Object.defineProperty(client, 'apiKey', { value: o.apiKey, enumerable: false })
+  return Object.freeze(client) as Client
+}

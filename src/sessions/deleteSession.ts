@@ -1,0 +1,85 @@
+import * as v from 'valibot'
+import type { Client } from '../client.ts'
+import type { RequestOptions, SessionRef } from '../types.ts'
+import { AgbError, isAgbError } from '../errors.ts'
+import { envelopeError, isNotFound, send } from '../_internal/request.ts'
+import { sessionId } from '../_internal/sessionId.ts'
+import { deadline, sleep } from '../_internal/signal.ts'
+import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
+
+const DeleteSessionOptionsSchema = v.object({
+  wait: v.optional(v.boolean('wait must be a boolean')),
+  pollInterval: optionalMs('pollInterval'),
+  ...requestOptionEntries,
+})
+
+/** Options for {@link deleteSession}. */
+export interface DeleteSessionOptions extends RequestOptions {
+  /**
+   * Wait until the service reports the session gone. Default `true`. Pass `false` in
+   * serverless handlers that must answer fast: the release is requested and not awaited.
+   */
+  wait?: boolean
+  /** Milliseconds between status polls while waiting. Default 1000. */
+  pollInterval?: number
+  /** Milliseconds the release and the wait may take together. Default 120 000. */
+  timeout?: number
+}
+
+/** What {@link deleteSession} did. */
+export interface DeleteSessionResult {
+  /** Request id of the release call. */
+  requestId: string
+  /** `true` when the session was confirmed gone; `false` when `wait: false` skipped the check. */
+  confirmed: boolean
+}
+
+/**
+ * Deletes a session: `POST /mcp/releaseSessionAsync`, then polls `POST /mcp/getSessionInfo`
+ * every second until the status is `FINISH`/`DELETED` or the session is not found.
+ * Deleting a session that is already gone succeeds.
+ *
+ * @param client - The client.
+ * @param session - The session or its id.
+ * @param options - `wait`, `pollInterval`, `timeout` (default 120 s for the whole deletion), `signal`.
+ * @returns The release request id and whether the deletion was confirmed.
+ * @throws AgbError `timeout` if the session is still there at the deadline; `unauthorized`, `network`, ...
+ * @example
+ * ```ts
+ * await deleteSession(client, session)
+ * ```
+ */
+export async function deleteSession(client: Client, session: SessionRef, options?: DeleteSessionOptions): Promise<DeleteSessionResult> {
+  const id = sessionId(session)
+  const o = validate(DeleteSessionOptionsSchema, options ?? {}, 'options')
+  const signal = deadline(o, 120_000)
+  const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', body: { sessionId: id } }, signal)
+  if (!released.ok) {
+    if (isNotFound(released)) return { requestId: released.requestId, confirmed: true }
+    throw envelopeError(released)
+  }
+  if (o.wait === false) return { requestId: released.requestId, confirmed: false }
+  for (;;) {
+    // A transient failure while polling is not a failed deletion: keep polling until the deadline.
+    const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', body: { sessionId: id } }, signal).catch((error: unknown) => {
+      if (isAgbError(error) && error.retryable && !signal.aborted) return undefined
+      throw error
+    })
+    if (info && !info.ok && isNotFound(info)) break
+    if (info?.ok) {
+      const data = info.data as { status?: unknown; Status?: unknown } | undefined
+      const status = String(data?.status ?? data?.Status ?? '').toUpperCase()
+      if (status === 'FINISH' || status === 'DELETED') break
+    }
+    try {
+      await sleep(o.pollInterval ?? 1000, signal)
+    } catch (reason) {
+      const timedOut = (reason as { name?: string })?.name === 'TimeoutError'
+      throw new AgbError(timedOut ? 'timeout' : 'aborted', `[deleteSession] session ${id} ${timedOut ? 'still not deleted at the deadline' : 'deletion wait aborted'}`, {
+        cause: reason,
+        retryable: timedOut,
+      })
+    }
+  }
+  return { requestId: released.requestId, confirmed: true }
+}
