@@ -105,21 +105,21 @@ describe('fixture replay: run_code', () => {
 describe('fixture replay: shell', () => {
   it('call-tool.shell.ok: cwd and envs are sent, JSON result parsed', async () => {
     const { client, done } = clientFor('call-tool.shell.ok')
-    const result = await exec(client, 'new-session-id', "echo 'Hello World'", { timeout: 1000, cwd: '/tmp', env: { TEST_VAR: 'test_value' } })
+    const result = await exec(client, 'new-session-id', "echo 'Hello World'", { timeout: 2000, cwd: '/tmp', env: { TEST_VAR: 'test_value' } })
     done()
     expect(result).toEqual({ exitCode: 0, stdout: 'Hello World', stderr: '', requestId: 'req-json-1', traceId: 'trace-json-123' })
   })
 
   it('call-tool.shell.nonzero-exit: isError with an exit code is returned as data', async () => {
     const { client, fixture, done } = clientFor('call-tool.shell.nonzero-exit')
-    const result = await exec(client, 'new-session-id', 'nonexistent_command', { timeout: 1000 })
+    const result = await exec(client, 'new-session-id', 'nonexistent_command', { timeout: 2000 })
     done()
     expect(result).toMatchObject({ exitCode: 127, stderr: 'Command not found', traceId: fixture.sdkResult!.traceId })
   })
 
   it('call-tool.shell.nonzero-exit.ok-envelope: a non-zero exit without isError is data too', async () => {
     const { client, done } = clientFor('call-tool.shell.nonzero-exit.ok-envelope')
-    const result = await exec(client, 'new-session-id', 'cat file.txt', { timeout: 1000 })
+    const result = await exec(client, 'new-session-id', 'cat file.txt', { timeout: 2000 })
     done()
     expect(result).toMatchObject({ exitCode: 2, stderr: 'cat: file.txt: No such file or directory', requestId: 'req-json-2' })
   })

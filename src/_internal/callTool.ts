@@ -4,6 +4,7 @@ import type { SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
 import { api, truncate } from './request.ts'
 import { sessionId } from './sessionId.ts'
+import { deadline } from './signal.ts'
 
 /** What a sandbox tool returned (PROTOCOL §4.2). */
 export interface ToolOutput {
@@ -78,4 +79,19 @@ export function toolText(output: ToolOutput, name: string): string {
   throw new AgbError('tool_error', `Tool ${name} failed: ${truncate(output.text || 'no message')}${output.requestId ? ` (request ${output.requestId})` : ''}`, {
     ...(output.requestId ? { requestId: output.requestId } : {}),
   })
+}
+
+/**
+ * The common shape of a tool operation: one call under the operation's deadline, its text
+ * returned, a tool failure thrown as `tool_error`.
+ */
+export async function tool(
+  client: Client,
+  session: SessionRef,
+  name: string,
+  args: Record<string, unknown>,
+  options: { signal?: AbortSignal; timeout?: number } | undefined,
+): Promise<{ text: string; requestId: string }> {
+  const output = await callTool(client, session, name, args, deadline(options, client.timeout))
+  return { text: toolText(output, name), requestId: output.requestId }
 }

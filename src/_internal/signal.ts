@@ -24,3 +24,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * Splits a call's deadline between the sandbox and the transport: the sandbox gets a little
+ * less time than the call, so it can kill the code and report before the HTTP deadline,
+ * and the call never outlives `timeout`. (The official SDKs cut long runs at 60 s instead.)
+ */
+export function remoteBudget(timeout: number): number {
+  const margin = Math.min(5_000, Math.max(1_000, timeout * 0.1))
+  return Math.max(1_000, timeout - margin)
+}

@@ -1,5 +1,7 @@
 import * as v from 'valibot'
+import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
+import { deleteSession } from '../sessions/deleteSession.ts'
 import type { Envelope } from './request.ts'
 
 const ToolSchema = v.looseObject({
@@ -34,8 +36,12 @@ export interface SessionTool {
   server: string
 }
 
-/** A live session handle. Pass it (or just its `id`) to every session operation. */
-export interface Session {
+/**
+ * A live session handle. Pass it (or just its `id`) to every session operation. It is
+ * plain frozen data; `await using session = await createSession(...)` deletes the session
+ * when the block exits (`Symbol.asyncDispose`).
+ */
+export interface Session extends AsyncDisposable {
   /** The session id. */
   readonly id: string
   /** The image the session was created from, when known. */
@@ -48,8 +54,24 @@ export interface Session {
   readonly wsUrl?: string
   /** Session access token for `linkUrl` / `wsUrl` (non-enumerable: never logged or serialised). */
   readonly token?: string
-  /** Tools available in the session. */
+  /** Tools available in the session (empty when unknown, e.g. from `attachSession`). */
   readonly tools: readonly SessionTool[]
+  /** Status (`RUNNING` ...) when the handle came from `getSession`. */
+  readonly status?: string
+}
+
+const disposeKey: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')
+
+/** Freezes session fields into a handle whose disposal deletes the session. */
+export function sessionHandle(client: Client, fields: Record<string, unknown> & { id: string }, token?: string): Session {
+  if (token) Object.defineProperty(fields, 'token', { value: token, enumerable: false })
+  Object.defineProperty(fields, disposeKey, {
+    value: async () => {
+      await deleteSession(client, fields.id)
+    },
+    enumerable: false,
+  })
+  return Object.freeze(fields) as unknown as Session
 }
 
 function parseTools(raw: unknown): SessionTool[] {
@@ -70,8 +92,8 @@ function parseTools(raw: unknown): SessionTool[] {
   })
 }
 
-/** Builds a frozen {@link Session} from createSession/getSession data. */
-export function toSession(envelope: Envelope, imageId?: string, fallbackId?: string): Session {
+/** Builds a {@link Session} handle from createSession/getSession data. */
+export function toSession(client: Client, envelope: Envelope, imageId?: string, fallbackId?: string): Session {
   const parsed = v.safeParse(SessionDataSchema, envelope.data)
   const d = parsed.success ? parsed.output : undefined
   const id = d?.sessionId || fallbackId
@@ -81,7 +103,7 @@ export function toSession(envelope: Envelope, imageId?: string, fallbackId?: str
       requestId: envelope.requestId,
     })
   }
-  const session: Record<string, unknown> = { id }
+  const session: Record<string, unknown> & { id: string } = { id }
   if (imageId) session.imageId = imageId
   const resourceUrl = d.resourceUrl
   const linkUrl = d.linkUrl ?? d.LinkUrl
@@ -90,7 +112,6 @@ export function toSession(envelope: Envelope, imageId?: string, fallbackId?: str
   if (linkUrl) session.linkUrl = linkUrl
   if (wsUrl) session.wsUrl = wsUrl
   session.tools = Object.freeze(parseTools(d.toolList ?? d.ToolList))
-  const token = d.token ?? d.Token
-  if (token) Object.defineProperty(session, 'token', { value: token, enumerable: false })
-  return Object.freeze(session) as unknown as Session
+  if (d.status) session.status = d.status
+  return sessionHandle(client, session, d.token ?? d.Token ?? undefined)
 }

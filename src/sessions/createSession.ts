@@ -6,11 +6,7 @@ import { api } from '../_internal/request.ts'
 import { deadline } from '../_internal/signal.ts'
 import { toSession, type Session } from '../_internal/toSession.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
-
-const LabelsSchema = v.record(
-  v.pipe(v.string(), v.trim(), v.nonEmpty('label keys must not be blank')),
-  v.pipe(v.string('label values must be strings'), v.trim(), v.nonEmpty('label values must not be blank')),
-)
+import { LabelsSchema } from '../_internal/labels.ts'
 
 const CreateSessionParamsSchema = v.object({
   imageId: nonEmpty('imageId'),
@@ -77,5 +73,5 @@ export async function createSession(client: Client, params: CreateSessionParams)
       requestId: envelope.requestId,
     })
   }
-  return toSession(envelope, p.imageId)
+  return toSession(client, envelope, p.imageId)
 }

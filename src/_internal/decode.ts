@@ -1,0 +1,32 @@
+import * as v from 'valibot'
+import { AgbError } from '../errors.ts'
+import type { Envelope } from './request.ts'
+
+/**
+ * Validates response data against a schema; a mismatch is an `invalid_response` error
+ * carrying the request id, so a contract change on the service side is reported, not guessed.
+ */
+export function decode<S extends v.GenericSchema>(schema: S, value: unknown, envelope: Pick<Envelope, 'label' | 'requestId' | 'status'>): v.InferOutput<S> {
+  const result = v.safeParse(schema, value)
+  if (result.success) return result.output
+  const issue = result.issues[0]
+  const path = v.getDotPath(issue)
+  throw new AgbError(
+    'invalid_response',
+    `${envelope.label} unexpected response${path ? ` at ${path}` : ''}: ${issue.message}${envelope.requestId ? ` (request ${envelope.requestId})` : ''}`,
+    { status: envelope.status, ...(envelope.requestId ? { requestId: envelope.requestId } : {}) },
+  )
+}
+
+/** Parses a JSON-encoded string field; non-strings pass through unchanged. */
+export const jsonString = v.pipe(
+  v.unknown(),
+  v.transform((input) => {
+    if (typeof input !== 'string') return input
+    try {
+      return JSON.parse(input) as unknown
+    } catch {
+      return input
+    }
+  }),
+)

@@ -1,0 +1,39 @@
+import type { Client } from '../client.ts'
+import { AgbError } from '../errors.ts'
+import { transportError, truncate } from './request.ts'
+
+/** A URL safe for messages: a presigned URL's query is its signature, so it is left out. */
+const bare = (url: string) => url.replace(/[?#].*$/, '')
+
+/**
+ * A bare request to a presigned URL: no API key, no extra headers (they would break the
+ * signature), only the `content-type` the caller asked for.
+ */
+export async function presignedFetch(
+  client: Client,
+  url: string,
+  init: { method: 'PUT' | 'GET'; body?: BodyInit; contentType?: string; signal: AbortSignal },
+  ok: (status: number) => boolean,
+): Promise<Response> {
+  const label = `[${init.method} ${bare(url)}]`
+  let response: Response
+  try {
+    response = await (client.fetch ?? globalThis.fetch)(url, {
+      method: init.method,
+      ...(init.body !== undefined ? { body: init.body } : {}),
+      ...(init.contentType ? { headers: { 'content-type': init.contentType } } : {}),
+      signal: init.signal,
+      // Required by fetch for stream bodies; ignored otherwise.
+      ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    } as RequestInit)
+  } catch (error) {
+    throw transportError(error, init.signal, label)
+  }
+  if (!ok(response.status)) {
+    const text = await response.text().catch(() => '')
+    const status = response.status
+    const code = status === 401 || status === 403 ? 'unauthorized' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : status >= 500 ? 'server_error' : 'api_error'
+    throw new AgbError(code, `${label} HTTP ${status}: ${truncate(text, 200) || '(empty body)'}`, { status, retryable: status === 429 || status >= 500 })
+  }
+  return response
+}

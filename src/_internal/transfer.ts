@@ -1,0 +1,98 @@
+import * as v from 'valibot'
+import type { Client } from '../client.ts'
+import { AgbError } from '../errors.ts'
+import { decode, jsonString } from './decode.ts'
+import { api, type Envelope } from './request.ts'
+import { sleep } from './signal.ts'
+
+const ContextsSchema = v.pipe(
+  v.optional(v.nullable(v.array(v.looseObject({ contextId: v.optional(v.nullable(v.string())), contextPath: v.optional(v.nullable(v.string())) })))),
+  v.transform((items) => (items ?? []).find((c) => c.contextId && c.contextPath)),
+  v.check((c) => c !== undefined, 'no file-transfer context in the response'),
+  v.transform((c) => ({ contextId: c!.contextId!, contextPath: c!.contextPath!.replace(/\/+$/, '') })),
+)
+
+/** The session's file-transfer context: its id and sandbox directory (PROTOCOL §9.2). */
+export async function transferContext(client: Client, sessionId: string, signal: AbortSignal): Promise<{ contextId: string; contextPath: string }> {
+  const envelope = await api(
+    client,
+    { method: 'POST', path: '/sdk/GetAndLoadInternalContext', query: { sessionId, contextTypes: JSON.stringify(['file_transfer']) } },
+    signal,
+  )
+  return decode(ContextsSchema, envelope.data, envelope)
+}
+
+/** Where a remote path lives: inside the transfer directory as is, elsewhere staged there. */
+export function stagePath(remotePath: string, contextPath: string): { staged: string; inside: boolean } {
+  const absolute = remotePath.startsWith('/') ? remotePath : `${contextPath}/${remotePath}`
+  if (absolute.startsWith(`${contextPath}/`)) return { staged: absolute, inside: true }
+  const name = absolute.slice(absolute.lastIndexOf('/') + 1) || 'file'
+  return { staged: `${contextPath}/${crypto.randomUUID().slice(0, 8)}-${name}`, inside: false }
+}
+
+/** The directory SyncContext takes: the parent of the file (PROTOCOL §9.2 step 3). */
+export const parentDir = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/'
+
+const ItemsSchema = v.pipe(
+  v.optional(v.nullable(v.looseObject({ contextStatus: v.optional(v.unknown()) }))),
+  v.transform((d) => d?.contextStatus),
+  jsonString,
+  v.optional(v.nullable(v.array(v.looseObject({ type: v.optional(v.string()), data: v.optional(v.unknown()) })))),
+  v.transform((groups) =>
+    (groups ?? []).flatMap((g) => {
+      if (g.type !== undefined && g.type !== 'data') return []
+      let items = g.data
+      if (typeof items === 'string') {
+        try {
+          items = JSON.parse(items)
+        } catch {
+          return []
+        }
+      }
+      return Array.isArray(items) ? (items as Record<string, unknown>[]) : []
+    }),
+  ),
+)
+
+const DONE = new Set(['success', 'successful', 'ok', 'finished', 'done', 'completed', 'complete'])
+
+/**
+ * Moves files between the sandbox and storage (`SyncContext`) and, unless told not to,
+ * polls `GetContextInfo` until the matching task finishes or fails.
+ */
+export async function syncContext(
+  client: Client,
+  params: { sessionId: string; contextId: string; path: string; mode: 'upload' | 'download'; wait: boolean; pollInterval: number },
+  signal: AbortSignal,
+): Promise<Envelope> {
+  const { sessionId, contextId, path, mode } = params
+  const synced = await api(client, { method: 'POST', path: '/sdk/SyncContext', query: { sessionId, contextId, path, mode } }, signal)
+  while (params.wait) {
+    const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', query: { sessionId, contextId, path, taskType: mode } }, signal)
+    const items = decode(ItemsSchema, info.data, info)
+    const item = items.find((i) => i.contextId === contextId && i.path === path && (i.taskType === undefined || i.taskType === mode))
+    const status = String(item?.status ?? '').toLowerCase()
+    if (item && (typeof item.errorMessage === 'string' && item.errorMessage ? true : status === 'failed')) {
+      throw new AgbError('api_error', `[SyncContext ${mode}] ${path}: ${String(item.errorMessage || 'sync failed')} (request ${info.requestId})`, { requestId: info.requestId })
+    }
+    if (DONE.has(status)) break
+    await sleep(params.pollInterval, signal).catch((reason: unknown) => {
+      const timedOut = (reason as { name?: string })?.name === 'TimeoutError'
+      throw new AgbError(timedOut ? 'timeout' : 'aborted', `[SyncContext ${mode}] ${path}: ${timedOut ? 'not finished at the deadline' : 'aborted'}`, { cause: reason, retryable: timedOut })
+    })
+  }
+  return synced
+}
+
+/** Removes the staged object from storage; best effort, as the transfer itself succeeded. */
+export async function deleteStaged(client: Client, contextId: string, filePath: string, signal: AbortSignal): Promise<void> {
+  await api(client, { method: 'POST', path: '/sdk/DeleteContextFile', query: { contextId, filePath } }, signal).catch(() => undefined)
+}
+
+const UrlSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
+
+/** A presigned URL for one staged file. */
+export async function presignedUrl(client: Client, kind: 'Upload' | 'Download', contextId: string, filePath: string, signal: AbortSignal) {
+  const envelope = await api(client, { method: 'POST', path: `/sdk/GetContextFile${kind}Url`, query: { contextId, filePath } }, signal)
+  return { url: decode(UrlSchema, envelope.data, envelope), requestId: envelope.requestId }
+}

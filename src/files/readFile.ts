@@ -1,0 +1,68 @@
+import * as v from 'valibot'
+import type { Client } from '../client.ts'
+import type { RequestOptions, SessionRef } from '../types.ts'
+import { AgbError } from '../errors.ts'
+import { fromBase64 } from '../_internal/base64.ts'
+import { callTool, toolText } from '../_internal/callTool.ts'
+import { parseFileInfo } from '../_internal/parseFileInfo.ts'
+import { deadline } from '../_internal/signal.ts'
+import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
+
+/** The service reads at most this many bytes per `read_file` call (PROTOCOL §9.1). */
+const CHUNK = 51_200
+
+const ReadFileOptionsSchema = v.object({
+  format: v.optional(v.picklist(['text', 'bytes'], 'format must be "text" or "bytes"'), 'text'),
+  ...requestOptionEntries,
+})
+
+/** Options for {@link readFile}. */
+export interface ReadFileOptions extends RequestOptions {
+  /** `text` (default) decodes UTF-8 to a string; `bytes` returns a `Uint8Array`. */
+  format?: 'text' | 'bytes'
+}
+
+/**
+ * Reads a whole file from the sandbox: `get_file_info` for the size, then `read_file` in
+ * 50 KiB chunks. Large text files are read as bytes and decoded here, so a multi-byte UTF-8
+ * character split across two chunks still decodes correctly.
+ *
+ * @param client - The client.
+ * @param session - The session or its id.
+ * @param path - Absolute sandbox path.
+ * @param options - `format` (`text` default, or `bytes`), `signal`, `timeout` (whole read).
+ * @returns The content: a string, or a `Uint8Array` with `format: 'bytes'`.
+ * @throws AgbError `tool_error` when the file is missing or a directory; `session_not_found`, `timeout`, ...
+ * @example
+ * ```ts
+ * const csv = await readFile(client, session, '/home/user/out.csv')
+ * const png = await readFile(client, session, '/home/user/plot.png', { format: 'bytes' })
+ * ```
+ */
+export async function readFile(client: Client, session: SessionRef, path: string, options: ReadFileOptions & { format: 'bytes' }): Promise<Uint8Array>
+export async function readFile(client: Client, session: SessionRef, path: string, options?: ReadFileOptions & { format?: 'text' }): Promise<string>
+export async function readFile(client: Client, session: SessionRef, path: string, options?: ReadFileOptions): Promise<string | Uint8Array>
+export async function readFile(client: Client, session: SessionRef, path: string, options?: ReadFileOptions): Promise<string | Uint8Array> {
+  const p = validate(nonEmpty('path'), path, 'path')
+  const o = validate(ReadFileOptionsSchema, options ?? {}, 'options')
+  const signal = deadline(o, client.timeout)
+  const info = parseFileInfo(toolText(await callTool(client, session, 'get_file_info', { path: p }, signal), 'get_file_info'))
+  if (info.isDirectory) throw new AgbError('invalid_input', `Invalid path: ${p} is a directory`)
+  const size = info.size
+  if (o.format === 'text' && size <= CHUNK) {
+    if (size === 0) return ''
+    return toolText(await callTool(client, session, 'read_file', { path: p, offset: 0, length: size }, signal), 'read_file')
+  }
+  const bytes = new Uint8Array(size)
+  let filled = 0
+  for (let offset = 0; offset < size; offset += CHUNK) {
+    const args = { path: p, offset, length: Math.min(CHUNK, size - offset), format: 'binary' }
+    const chunk = fromBase64(toolText(await callTool(client, session, 'read_file', args, signal), 'read_file'), `read_file ${p}`)
+    // A file that changed size while being read: keep what was read, never overrun.
+    bytes.set(chunk.subarray(0, size - filled), filled)
+    filled += Math.min(chunk.length, size - filled)
+    if (chunk.length === 0) break
+  }
+  const content = filled === size ? bytes : bytes.subarray(0, filled)
+  return o.format === 'bytes' ? content : new TextDecoder().decode(content)
+}

@@ -1,0 +1,94 @@
+import * as v from 'valibot'
+import type { Client } from '../client.ts'
+import type { RequestOptions, SessionRef } from '../types.ts'
+import { AgbError } from '../errors.ts'
+import { toBase64 } from '../_internal/base64.ts'
+import { callTool, toolText } from '../_internal/callTool.ts'
+import { deadline } from '../_internal/signal.ts'
+import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
+
+/** The service takes at most this many characters per `write_file` call (PROTOCOL §9.1). */
+const CHUNK = 51_200
+
+const WriteFileOptionsSchema = v.object({
+  mode: v.optional(v.picklist(['overwrite', 'append', 'create_new'], 'mode must be overwrite, append or create_new'), 'overwrite'),
+  ...requestOptionEntries,
+})
+
+/** Options for {@link writeFile}. */
+export interface WriteFileOptions extends RequestOptions {
+  /** `overwrite` (default), `append`, or `create_new` (fails if the file exists). */
+  mode?: 'overwrite' | 'append' | 'create_new'
+}
+
+/** Cuts a string into chunks of at most `size` UTF-16 units without splitting a surrogate pair. */
+function chunks(text: string, size: number): string[] {
+  const out: string[] = []
+  for (let i = 0; i < text.length; ) {
+    let end = Math.min(i + size, text.length)
+    const last = text.charCodeAt(end - 1)
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--
+    out.push(text.slice(i, end))
+    i = end
+  }
+  return out.length ? out : ['']
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/**
+ * Writes a file in the sandbox (tool `write_file`), in 50 KiB chunks: the first with the
+ * requested mode, the rest appended.
+ *
+ * Bytes (`Uint8Array`) are written exactly: the service has no binary write, so they travel
+ * as base64 text to a staging file and are decoded in the sandbox with `base64 -d` (tool
+ * `shell`). For large binaries prefer `uploadFile`.
+ *
+ * @param client - The client.
+ * @param session - The session or its id.
+ * @param path - Absolute sandbox path.
+ * @param content - A string (written as UTF-8) or bytes.
+ * @param options - `mode` (`overwrite` default, `append`, `create_new`), `signal`, `timeout` (whole write).
+ * @throws AgbError `tool_error` (e.g. `create_new` on an existing file), `session_not_found`, `timeout`, ...
+ * @example
+ * ```ts
+ * await writeFile(client, session, '/home/user/hello.py', "print('hi')")
+ * ```
+ */
+export async function writeFile(
+  client: Client,
+  session: SessionRef,
+  path: string,
+  content: string | Uint8Array,
+  options?: WriteFileOptions,
+): Promise<void> {
+  const p = validate(nonEmpty('path'), path, 'path')
+  if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+    throw new AgbError('invalid_input', 'Invalid content: expected a string or a Uint8Array')
+  }
+  const o = validate(WriteFileOptionsSchema, options ?? {}, 'options')
+  const signal = deadline(o, client.timeout)
+  const write = async (target: string, text: string, mode: string) => {
+    let first = true
+    for (const part of chunks(text, CHUNK)) {
+      toolText(await callTool(client, session, 'write_file', { path: target, content: part, mode: first ? mode : 'append' }, signal), 'write_file')
+      first = false
+    }
+  }
+  if (typeof content === 'string') return write(p, content, o.mode)
+  const staging = `${p}.agb-upload-${crypto.randomUUID().slice(0, 8)}.b64`
+  await write(staging, toBase64(content), 'create_new')
+  const redirect = o.mode === 'append' ? '>>' : '>'
+  const guard = o.mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo "file exists: ${p.replace(/["$`\\]/g, '')}" >&2; rm -f ${quote(staging)}; exit 17; }; ` : ''
+  const command = `${guard}base64 -d ${quote(staging)} ${redirect} ${quote(p)}; status=$?; rm -f ${quote(staging)}; exit $status`
+  const out = await callTool(client, session, 'shell', { command, timeout_ms: 60_000 }, signal)
+  let result: { exit_code?: number; stderr?: string } = {}
+  try {
+    result = JSON.parse(out.text) as typeof result
+  } catch {
+    // Seed-era shells answer raw text: only isError tells failure.
+  }
+  if (out.isError || (result.exit_code ?? 0) !== 0) {
+    throw new AgbError('tool_error', `Writing bytes to ${p} failed: ${(result.stderr || out.text || 'no message').slice(0, 300)}`, { requestId: out.requestId })
+  }
+}

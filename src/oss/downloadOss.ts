@@ -1,0 +1,26 @@
+import type { Client } from '../client.ts'
+import type { RequestOptions, SessionRef } from '../types.ts'
+import { tool } from '../_internal/callTool.ts'
+import { OssObjectSchema } from '../_internal/ossObject.ts'
+import { validate } from '../_internal/validate.ts'
+import type { OssObject } from './uploadOss.ts'
+
+/**
+ * Downloads an object from object storage into the sandbox (tool `oss_download`, seed-era
+ * API). Call `ossEnvInit` first in the same session.
+ *
+ * @param client - The client.
+ * @param session - The session or its id.
+ * @param source - `{ bucket, object, path }`: `path` is where the file lands in the sandbox.
+ * @param options - `signal`, `timeout`.
+ * @returns The tool's report.
+ * @throws AgbError `tool_error` (missing credentials, no such object), ...
+ * @example
+ * ```ts
+ * await downloadOss(client, session, { bucket: 'inputs', object: 'data.csv', path: '/home/user/data.csv' })
+ * ```
+ */
+export async function downloadOss(client: Client, session: SessionRef, source: OssObject, options?: RequestOptions): Promise<string> {
+  const s = validate(OssObjectSchema, source, 'source')
+  return (await tool(client, session, 'oss_download', s, options)).text
+}

@@ -1,0 +1,45 @@
+import * as v from 'valibot'
+import type { Client } from '../client.ts'
+import type { RequestOptions, SessionRef } from '../types.ts'
+import { decode } from '../_internal/decode.ts'
+import { api } from '../_internal/request.ts'
+import { sessionId } from '../_internal/sessionId.ts'
+import { deadline } from '../_internal/signal.ts'
+import { requestOptionEntries, validate } from '../_internal/validate.ts'
+
+const GetLinkOptionsSchema = v.object({
+  protocolType: v.optional(v.pipe(v.string('protocolType must be a string'), v.trim(), v.nonEmpty('protocolType must not be blank'))),
+  port: v.optional(v.pipe(v.number('port must be a number'), v.integer('port must be whole'), v.minValue(1, 'port must be 1–65535'), v.maxValue(65535, 'port must be 1–65535'))),
+  ...requestOptionEntries,
+})
+
+/** Options for {@link getLink}. */
+export interface GetLinkOptions extends RequestOptions {
+  /** Protocol of the link (values are image-specific and undocumented). */
+  protocolType?: string
+  /** Port inside the sandbox to expose (the cloud allows 30100–30199). */
+  port?: number
+}
+
+const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
+
+/**
+ * Gets a URL reaching into the session (`GET /internet/getLink`), e.g. for a server
+ * listening on a port in the sandbox.
+ *
+ * @param client - The client.
+ * @param session - The session or its id.
+ * @param options - `port`, `protocolType`, `signal`, `timeout`.
+ * @returns The URL.
+ * @throws AgbError `invalid_input` for a bad port; `session_not_found`, `unauthorized`, ...
+ * @example
+ * ```ts
+ * const url = await getLink(client, session, { port: 30100 })
+ * ```
+ */
+export async function getLink(client: Client, session: SessionRef, options?: GetLinkOptions): Promise<string> {
+  const id = sessionId(session)
+  const o = validate(GetLinkOptionsSchema, options ?? {}, 'options')
+  const envelope = await api(client, { method: 'GET', path: '/internet/getLink', query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, deadline(o, client.timeout))
+  return decode(LinkSchema, envelope.data, envelope)
+}

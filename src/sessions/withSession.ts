@@ -1,0 +1,35 @@
+import type { Client } from '../client.ts'
+import type { Session } from '../_internal/toSession.ts'
+import { createSession, type CreateSessionParams } from './createSession.ts'
+import { deleteSession } from './deleteSession.ts'
+
+/**
+ * Creates a session, runs `fn` with it, and deletes the session whatever happens: when `fn`
+ * returns, throws, or its work is aborted. The pattern of the official guide's
+ * `try/finally` and context managers, in one call.
+ *
+ * If `fn` throws, its error is rethrown and wins over a failed deletion. If `fn` succeeds
+ * but the deletion fails, the deletion error is thrown, so a leaked session is never silent.
+ *
+ * @param client - The client.
+ * @param params - What to create (see `createSession`); `signal`/`timeout` apply to the creation.
+ * @param fn - Your work with the session.
+ * @returns What `fn` returns.
+ * @throws Whatever `fn` throws; AgbError from creation or deletion.
+ * @example
+ * ```ts
+ * const out = await withSession(client, { imageId: 'agb-code-space-1' }, (s) => runCode(client, s, 'print(1)'))
+ * ```
+ */
+export async function withSession<T>(client: Client, params: CreateSessionParams, fn: (session: Session) => T | Promise<T>): Promise<T> {
+  const session = await createSession(client, params)
+  let result: T
+  try {
+    result = await fn(session)
+  } catch (error) {
+    await deleteSession(client, session).catch(() => undefined)
+    throw error
+  }
+  await deleteSession(client, session)
+  return result
+}
