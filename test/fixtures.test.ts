@@ -1,5 +1,32 @@
 import { describe, expect, it } from 'vitest'
-import { createClient, createSession, deleteSession, exec, isAgbError, runCode } from '../src/index.ts'
+import {
+  createClient,
+  createSession,
+  deleteSession,
+  downloadFile,
+  downloadOss,
+  downloadOssAnonymous,
+  exec,
+  getLabels,
+  getLink,
+  getMetrics,
+  getSession,
+  getSessionStatus,
+  isAgbError,
+  keepAlive,
+  listDir,
+  listSessions,
+  listTools,
+  ossEnvInit,
+  readFile,
+  runCode,
+  sessionInfo,
+  setLabels,
+  uploadFile,
+  uploadOss,
+  uploadOssAnonymous,
+  writeFile,
+} from '../src/index.ts'
 import { loadFixture, replay } from './helpers/replay.ts'
 
 // Each fixture is a request/response pair taken from the official SDK's tests: the SDK must
@@ -122,5 +149,200 @@ describe('fixture replay: shell', () => {
     const result = await exec(client, 'new-session-id', 'cat file.txt', { timeout: 2000 })
     done()
     expect(result).toMatchObject({ exitCode: 2, stderr: 'cat: file.txt: No such file or directory', requestId: 'req-json-2' })
+  })
+})
+
+describe('fixture replay: session queries', () => {
+  it('get-session.ok: rebuilds a full handle from an id', async () => {
+    const { client, done } = clientFor('get-session.ok')
+    const session = await getSession(client, 'new-session-id')
+    done()
+    expect(session).toMatchObject({ id: 'new-session-id', resourceUrl: 'https://r', linkUrl: 'https://example.com/link', wsUrl: 'wss://example.com/ws', status: 'Running' })
+    expect(session.token).toBe('token')
+    expect(session.tools).toHaveLength(3)
+  })
+
+  it('get-session.not-found: session_not_found with the service message', async () => {
+    const { client, done } = clientFor('get-session.not-found')
+    const error = await getSession(client, 'deleted-session-id').catch((e: unknown) => e)
+    done()
+    expect(isAgbError(error, 'session_not_found')).toBe(true)
+    expect(error).toMatchObject({ status: 400, apiCode: 'InvalidMcpSession.NotFound', requestId: 'req-gs-404' })
+  })
+
+  it('get-session-info.ok: reads the status', async () => {
+    const { client, done } = clientFor('get-session-info.ok')
+    expect(await getSessionStatus(client, 'new-session-id')).toBe('RUNNING')
+    done()
+  })
+
+  it('get-session-info.not-found: session_not_found', async () => {
+    const { client, done } = clientFor('get-session-info.not-found')
+    const error = await getSessionStatus(client, 'new-session-id').catch((e: unknown) => e)
+    done()
+    expect(isAgbError(error, 'session_not_found')).toBe(true)
+  })
+
+  it('list-sessions.ok: one page with the top-level nextToken', async () => {
+    const { client, done } = clientFor('list-sessions.ok')
+    const page = await listSessions(client, { labels: { env: 'prod' }, maxResults: 2 })
+    done()
+    expect(page).toEqual({
+      sessions: [{ id: 'session-1', status: 'RUNNING' }, { id: 'session-2', status: 'RUNNING' }],
+      nextToken: 'next-token-123',
+      totalCount: 5,
+      requestId: 'list-page1-request-id',
+    })
+  })
+
+  it('list-sessions.next-page: iterating walks the pages by nextToken', async () => {
+    const first = loadFixture('list-sessions.ok')
+    const second = loadFixture('list-sessions.next-page')
+    // The second page names a third: end the walk there with an empty last page.
+    const last = structuredClone(second.exchanges[0]!)
+    last.request.query = { ...last.request.query, nextToken: 'next-token-456' }
+    last.response.json = { success: true, requestId: 'last', data: [], maxResults: 2, count: 5 }
+    const server = replay({ ...first, exchanges: [...first.exchanges, ...second.exchanges, last] })
+    const client = createClient({ apiKey: 'akm-xxx', fetch: server.fetch })
+    const ids: string[] = []
+    for await (const s of listSessions(client, { labels: { env: 'prod' }, maxResults: 2 })) ids.push(s.id)
+    server.done()
+    expect(ids).toEqual(['session-1', 'session-2', 'session-3', 'session-4'])
+  })
+
+  it('keep-alive.ok: sessionId in the query, body {}', async () => {
+    const { client, done } = clientFor('keep-alive.ok')
+    await keepAlive(client, 'new-session-id')
+    done()
+  })
+
+  it('set-labels.ok: the capital-L Labels query key', async () => {
+    const { client, done } = clientFor('set-labels.ok')
+    await setLabels(client, 'new-session-id', { project: 'demo', environment: 'production' })
+    done()
+  })
+
+  it('get-labels.ok: decodes the JSON-encoded labels', async () => {
+    const { client, fixture, done } = clientFor('get-labels.ok')
+    expect(await getLabels(client, 'new-session-id')).toEqual(fixture.sdkResult!.data)
+    done()
+  })
+
+  it('session-info.ok: flattens desktopInfo', async () => {
+    const { client, fixture, done } = clientFor('session-info.ok')
+    expect(await sessionInfo(client, 'new-session-id')).toEqual(fixture.sdkResult!.data)
+    done()
+  })
+
+  it('get-link.ok: port in the query, url out', async () => {
+    const { client, done } = clientFor('get-link.ok')
+    expect(await getLink(client, 'new-session-id', { port: 30100 })).toBe('https://link.example')
+    done()
+  })
+
+  it('list-tools.ok: decodes the JSON-encoded tool list', async () => {
+    const { client, fixture, done } = clientFor('list-tools.ok')
+    expect(await listTools(client, 'agb-code-space-1')).toEqual(fixture.sdkResult!.tools)
+    done()
+  })
+
+  it('call-tool.get-metrics.ok: camelCase metrics', async () => {
+    const { client, fixture, done } = clientFor('call-tool.get-metrics.ok')
+    expect(await getMetrics(client, 'new-session-id')).toEqual(fixture.sdkResult!.metrics)
+    done()
+  })
+
+  it('create-session.context-sync.ok: mounts a context and waits for its download', async () => {
+    const { client, done } = clientFor('create-session.context-sync.ok')
+    const session = await createSession(client, { imageId: 'agb-code-space-1', contextSyncs: [{ contextId: 'ctx-123', path: '/home/data' }], pollInterval: 1 })
+    done()
+    expect(session.id).toBe('new-session-id')
+  })
+})
+
+describe('fixture replay: files', () => {
+  it('call-tool.read-file.text: get_file_info then one read_file of the exact size', async () => {
+    const { client, done } = clientFor('call-tool.read-file.text')
+    expect(await readFile(client, 'new-session-id', '/foo/file.txt')).toBe('hello world!')
+    done()
+  })
+
+  it('call-tool.read-file.binary: format binary, base64 decoded', async () => {
+    const { client, done } = clientFor('call-tool.read-file.binary')
+    const bytes = await readFile(client, 'new-session-id', '/foo/bin', { format: 'bytes' })
+    done()
+    expect(new TextDecoder().decode(bytes)).toBe('hello')
+  })
+
+  it('call-tool.write-file.ok: path, content, mode', async () => {
+    const { client, done } = clientFor('call-tool.write-file.ok')
+    await writeFile(client, 'new-session-id', '/tmp/test.txt', 'Hello, AGB!')
+    done()
+  })
+
+  it('call-tool.list-directory.ok: [DIR]/[FILE] lines', async () => {
+    const { client, fixture, done } = clientFor('call-tool.list-directory.ok')
+    const entries = await listDir(client, 'new-session-id', '/foo')
+    done()
+    expect(entries).toEqual((fixture.sdkResult!.entries_ts as { name: string; type: string }[]).map(({ name, type }) => ({ name, type })))
+  })
+})
+
+describe('fixture replay: OSS (seed-era tools)', () => {
+  it('oss.env-init.ok: security_token always present, endpoint and region when given', async () => {
+    const { client, done } = clientFor('oss.env-init.ok')
+    const text = await ossEnvInit(client, 'new-session-id', {
+      accessKeyId: 'test-access-key-id',
+      accessKeySecret: 'test-access-key-secret',
+      securityToken: 'test-security-token',
+      endpoint: 'https://oss.example.com',
+      region: 'oss-region',
+    })
+    done()
+    expect(text).toBe('OSS environment initialized')
+  })
+
+  it('oss.upload.ok', async () => {
+    const { client, done } = clientFor('oss.upload.ok')
+    expect(await uploadOss(client, 'new-session-id', { bucket: 'test-bucket', object: 'test-object.txt', path: '/tmp/test_oss_upload.txt' })).toBe('Upload success')
+    done()
+  })
+
+  it('oss.download.ok', async () => {
+    const { client, done } = clientFor('oss.download.ok')
+    expect(await downloadOss(client, 'new-session-id', { bucket: 'test-bucket', object: 'test-object.txt', path: '/tmp/test_oss_download.txt' })).toBe('Download success')
+    done()
+  })
+
+  it('oss.upload-anonymous.ok: the oss_upload_annon tool name', async () => {
+    const { client, done } = clientFor('oss.upload-anonymous.ok')
+    expect(await uploadOssAnonymous(client, 'new-session-id', 'https://example.com/upload/test-file.txt', '/tmp/test_oss_upload.txt')).toBe('Upload success')
+    done()
+  })
+
+  it('oss.download-anonymous.ok', async () => {
+    const { client, done } = clientFor('oss.download-anonymous.ok')
+    expect(await downloadOssAnonymous(client, 'new-session-id', 'https://oss-test-download-url.com', '/tmp/test_oss_download_anon.txt')).toBe('Download success')
+    done()
+  })
+})
+
+describe('fixture replay: presigned transfer', () => {
+  it('file-transfer.upload.ok: context, URL, bare PUT without the key, sync, poll, cleanup', async () => {
+    const { client, fixture, done } = clientFor('file-transfer.upload.ok')
+    const result = await uploadFile(client, 'new-session-id', '/tmp/file_transfer/test.txt', 'hello world', { pollInterval: 1 })
+    done()
+    const want = fixture.sdkResult!
+    expect(result).toEqual({ path: want.path, bytesSent: want.bytesSent, etag: want.etag, requestIdUploadUrl: want.requestIdUploadUrl, requestIdSync: want.requestIdSync })
+  })
+
+  it('file-transfer.download.ok: sync out, URL, bare GET, cleanup', async () => {
+    const context = loadFixture('file-transfer.upload.ok').exchanges[0]!
+    const fixture = loadFixture('file-transfer.download.ok')
+    const server = replay({ ...fixture, exchanges: [context, ...fixture.exchanges] })
+    const client = createClient({ apiKey: 'akm-xxx', fetch: server.fetch })
+    const bytes = await downloadFile(client, 'new-session-id', '/tmp/file_transfer/test.txt', { pollInterval: 1 })
+    server.done()
+    expect(bytes).toBeInstanceOf(Uint8Array)
   })
 })

@@ -1,7 +1,8 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
-import { decode, jsonString } from './decode.ts'
+import { contextItems } from './contextItems.ts'
+import { decode } from './decode.ts'
 import { api, type Envelope } from './request.ts'
 import { sleep } from './signal.ts'
 
@@ -33,27 +34,6 @@ export function stagePath(remotePath: string, contextPath: string): { staged: st
 /** The directory SyncContext takes: the parent of the file (PROTOCOL §9.2 step 3). */
 export const parentDir = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/'
 
-const ItemsSchema = v.pipe(
-  v.optional(v.nullable(v.looseObject({ contextStatus: v.optional(v.unknown()) }))),
-  v.transform((d) => d?.contextStatus),
-  jsonString,
-  v.optional(v.nullable(v.array(v.looseObject({ type: v.optional(v.string()), data: v.optional(v.unknown()) })))),
-  v.transform((groups) =>
-    (groups ?? []).flatMap((g) => {
-      if (g.type !== undefined && g.type !== 'data') return []
-      let items = g.data
-      if (typeof items === 'string') {
-        try {
-          items = JSON.parse(items)
-        } catch {
-          return []
-        }
-      }
-      return Array.isArray(items) ? (items as Record<string, unknown>[]) : []
-    }),
-  ),
-)
-
 const DONE = new Set(['success', 'successful', 'ok', 'finished', 'done', 'completed', 'complete'])
 
 /**
@@ -69,7 +49,7 @@ export async function syncContext(
   const synced = await api(client, { method: 'POST', path: '/sdk/SyncContext', query: { sessionId, contextId, path, mode } }, signal)
   while (params.wait) {
     const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', query: { sessionId, contextId, path, taskType: mode } }, signal)
-    const items = decode(ItemsSchema, info.data, info)
+    const items = contextItems(info)
     const item = items.find((i) => i.contextId === contextId && i.path === path && (i.taskType === undefined || i.taskType === mode))
     const status = String(item?.status ?? '').toLowerCase()
     if (item && (typeof item.errorMessage === 'string' && item.errorMessage ? true : status === 'failed')) {
