@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { detectIsolation } from './sandbox/detectIsolation.ts'
+import type { AgbLocalOptions } from './types.ts'
+
+/** Options with defaults applied and isolation decided: what every module reads. */
+export interface LocalConfig {
+  apiKey: string
+  dataDir: string
+  /** True when dataDir was created by us (and is removed on close). */
+  ownsDataDir: boolean
+  isolation: 'bwrap' | 'none'
+  bwrapPath: string
+  network: boolean
+  maxSessions: number
+  defaultIdleTimeoutMs: number
+  maxLifetimeMs: number
+  images: string[]
+  log: (line: string) => void
+}
+
+/** Applies defaults to {@link AgbLocalOptions}; probes bubblewrap (cached per process). */
+export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
+  const log = options.log ?? (() => {})
+  const isolation = detectIsolation(options.isolation ?? 'auto', log)
+  const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'agb-local-'))
+  mkdirSync(join(dataDir, 'sessions'), { recursive: true })
+  return {
+    apiKey: options.apiKey ?? `akm-local-${randomBytes(16).toString('hex')}`,
+    dataDir,
+    ownsDataDir: !options.dataDir,
+    isolation: isolation.mode,
+    bwrapPath: isolation.bwrap ?? '',
+    network: options.network ?? true,
+    maxSessions: options.maxSessions ?? 50,
+    defaultIdleTimeoutMs: (options.defaultIdleTimeout ?? 300) * 1000,
+    maxLifetimeMs: (options.maxLifetime ?? 1800) * 1000,
+    images: options.images ?? ['agb-code-space-1', 'agb-code-space-2'],
+    log,
+  }
+}

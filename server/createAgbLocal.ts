@@ -1,0 +1,31 @@
+import { resolveConfig } from './config.ts'
+import { createHandler } from './createHandler.ts'
+import { createSessionStore } from './sessions/createSessionStore.ts'
+import type { AgbLocal, AgbLocalOptions, RecordedRequest } from './types.ts'
+
+/**
+ * Creates AGB Local: the AGB cloud sandbox HTTP API on this machine, really executing code in
+ * per-session sandboxes (bubblewrap when available). Serve it with `serve()` or inject
+ * `local.fetch` into a client.
+ * @example
+ * const local = createAgbLocal()
+ * const res = await local.fetch('http://agb.local/mcp/createSession?imageId=agb-code-space-1', {
+ *   method: 'POST', headers: { authorization: `Bearer ${local.apiKey}` }, body: '{}' })
+ * await local.close()
+ */
+export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
+  const config = resolveConfig(options)
+  const store = createSessionStore(config)
+  const requests: RecordedRequest[] = []
+  const handler = createHandler({ config, store, requests })
+  let closing: Promise<void> | undefined
+  return {
+    apiKey: config.apiKey,
+    handler,
+    fetch: (input, init) => handler(new Request(input, init)),
+    liveSessions: () => store.liveCount(),
+    sessionProcessCount: () => store.processCount(),
+    requests,
+    close: () => (closing ??= store.closeAll()),
+  }
+}

@@ -1,0 +1,37 @@
+import type { LocalConfig } from '../config.ts'
+import type { SessionStore } from '../sessions/createSessionStore.ts'
+
+/** Thrown by routes for malformed input; answered as a 400 InvalidParameter envelope. */
+export class BadRequest extends Error {
+  override readonly name = 'BadRequest'
+}
+
+/** Per-request data handed to a route. */
+export interface RouteContext {
+  req: Request
+  url: URL
+  requestId: string
+  config: LocalConfig
+  store: SessionStore
+  /** Raw body text (empty for GET). */
+  bodyText: string
+  /** Regex groups of the matched path (e.g. the session id of `/link/<id>/callTool`). */
+  params: string[]
+  /** The body as a JSON object (`{}` when empty). @throws BadRequest */
+  body(): Record<string, unknown>
+}
+
+/** One endpoint. `auth: 'apiKey'` routes are rejected before `run` without the bearer key. */
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT'
+  path: string | RegExp
+  auth: 'apiKey' | 'none'
+  run(ctx: RouteContext): Response | Promise<Response>
+}
+
+/** The `sessionId` body field, required. @throws BadRequest */
+export function bodySessionId(ctx: RouteContext): string {
+  const id = ctx.body().sessionId
+  if (typeof id !== 'string' || !id) throw new BadRequest('sessionId is required')
+  return id
+}

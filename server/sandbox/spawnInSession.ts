@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess, StdioOptions } from 'node:child_process'
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs'
+import { join, posix } from 'node:path'
+import type { LocalConfig } from '../config.ts'
+import type { Session } from '../sessions/Session.ts'
+import { registerProcess } from './processRegistry.ts'
+import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
+
+/** What to run in a session. */
+export interface SpawnInSessionOptions {
+  /** argv[0] must be an absolute path valid inside the sandbox (see findInterpreter). */
+  argv: string[]
+  /** Working directory as the sandbox sees it. Default `/home/user`. */
+  cwd?: string
+  /** Added to the sandbox's minimal environment. */
+  env?: Record<string, string>
+  /** Extra host directories bound read-only at the same path (interpreters outside /usr). */
+  roBinds?: string[]
+  /** Default `['ignore', 'pipe', 'pipe']`. */
+  stdio?: StdioOptions
+}
+
+const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+const ROOT_LINKS: Array<[string, string]> = [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']]
+// The few /etc entries interpreters and TLS/DNS need; never the host's passwd or shadow.
+const ETC_NAMES = new Set(['alternatives', 'ssl', 'ca-certificates', 'ca-certificates.conf', 'resolv.conf', 'hosts', 'host.conf',
+  'nsswitch.conf', 'gai.conf', 'protocols', 'services', 'localtime', 'timezone', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d',
+  'mime.types', 'os-release', 'debian_version', 'environment', 'R'])
+const ETC_PREFIXES = ['java-', 'python3']
+
+let etcEntries: string[] | undefined
+function hostEtcEntries(): string[] {
+  etcEntries ??= readdirSync('/etc').filter((n) => ETC_NAMES.has(n) || ETC_PREFIXES.some((p) => n.startsWith(p))).map((n) => `/etc/${n}`)
+  return etcEntries
+}
+
+/**
+ * bwrap creates mount points inside the (user-writable) session root. A symlink planted there
+ * by sandboxed code would be followed outside the root, so every component of every mount
+ * destination is made a real directory (or removed) before each spawn.
+ */
+function clearSymlinks(rootDir: string, dest: string): void {
+  const parts = dest.split('/').filter(Boolean)
+  let current = rootDir
+  for (const part of parts) {
+    current = join(current, part)
+    try {
+      if (lstatSync(current).isSymbolicLink()) rmSync(current, { force: true })
+    } catch {
+      return // does not exist: bwrap creates it below a checked parent
+    }
+  }
+}
+
+/**
+ * The /bin, /lib... links are real symlinks in the session root (not bwrap --symlink, which
+ * fails once they exist, and the root is shared live by all of a session's sandboxes). Sandboxed
+ * code may have replaced them; they and the mount points are repaired before every spawn.
+ */
+function prepareRoot(rootDir: string, binds: string[]): void {
+  for (const [name, target] of ROOT_LINKS) {
+    const at = join(rootDir, name)
+    let current: string | undefined
+    try {
+      current = readlinkSync(at)
+    } catch {}
+    if (current === target) continue
+    rmSync(at, { recursive: true, force: true })
+    symlinkSync(target, at)
+  }
+  for (const dest of ['/usr', '/proc', '/dev', '/etc', '/tmp', SANDBOX_HOME, ...binds]) clearSymlinks(rootDir, dest)
+  mkdirSync(join(rootDir, 'tmp'), { recursive: true })
+  mkdirSync(join(rootDir, SANDBOX_HOME), { recursive: true })
+}
+
+function bwrapArgs(config: LocalConfig, session: Session, cwd: string, roBinds: string[]): string[] {
+  const args = ['--bind', session.rootDir, '/', '--ro-bind', '/usr', '/usr']
+  for (const entry of hostEtcEntries()) args.push('--ro-bind-try', entry, entry)
+  for (const dir of roBinds) args.push('--ro-bind', dir, dir)
+  args.push('--proc', '/proc', '--dev', '/dev', '--unshare-all', '--hostname', 'agb-sandbox', '--die-with-parent')
+  if (config.network) args.push('--share-net')
+  args.push('--chdir', cwd)
+  return args
+}
+
+/**
+ * A sandbox path as a process of the session must receive it on its command line: unchanged
+ * under bubblewrap, mapped into the session root for plain processes.
+ */
+export function processPath(config: LocalConfig, session: Session, sandboxPath: string): string {
+  return config.isolation === 'bwrap' ? sandboxPath : resolveSessionPath(session.rootDir, sandboxPath)
+}
+
+/**
+ * Spawns a process of a session: under bubblewrap (session root as `/`, host /usr read-only,
+ * own pid/ipc/uts/net namespaces) or, without isolation, as a plain process whose cwd/HOME/TMPDIR
+ * point into the session root. Always detached (own process group) and tracked on the session,
+ * so release and timeouts can kill the whole tree.
+ * @throws Error when `cwd` escapes the session root.
+ */
+export function spawnInSession(config: LocalConfig, session: Session, options: SpawnInSessionOptions): ChildProcess {
+  const cwd = posix.resolve(SANDBOX_HOME, options.cwd || '.')
+  const hostCwd = resolveSessionPath(session.rootDir, cwd)
+  const roBinds = options.roBinds ?? []
+  const stdio = options.stdio ?? ['ignore', 'pipe', 'pipe']
+  const [command, ...rest] = options.argv
+  if (!command) throw new Error('spawnInSession: empty argv')
+  let child: ChildProcess
+  if (config.isolation === 'bwrap') {
+    prepareRoot(session.rootDir, [...hostEtcEntries(), ...roBinds])
+    const env = { PATH: SANDBOX_PATH, HOME: SANDBOX_HOME, TMPDIR: '/tmp', LANG: 'C.UTF-8', USER: 'root', LOGNAME: 'root',
+      SHELL: '/bin/bash', HOSTNAME: 'agb-sandbox', ...options.env }
+    child = spawn(config.bwrapPath, [...bwrapArgs(config, session, cwd, roBinds), '--', command, ...rest], { env, stdio, detached: true })
+  } else {
+    const env = { PATH: process.env.PATH ?? SANDBOX_PATH, HOME: resolveSessionPath(session.rootDir, SANDBOX_HOME),
+      TMPDIR: join(session.rootDir, 'tmp'), LANG: 'C.UTF-8', ...options.env }
+    child = spawn(command, rest, { cwd: hostCwd, env, stdio, detached: true })
+  }
+  session.processes.add(child)
+  child.once('exit', () => session.processes.delete(child))
+  child.once('error', () => session.processes.delete(child))
+  registerProcess(child)
+  return child
+}

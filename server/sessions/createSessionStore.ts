@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import type { LocalConfig } from '../config.ts'
+import { killProcessGroup } from '../sandbox/processRegistry.ts'
+import type { Session } from './Session.ts'
+
+/** What createSession asks for. */
+export interface NewSession {
+  imageId: string
+  labels: Record<string, string>
+  /** Idle-release timeout; default from the config. */
+  idleTimeoutMs?: number
+  mcpPolicyId?: string
+  persistenceDataList?: unknown[]
+}
+
+/** All sessions of one AGB Local and their lifecycle (idle release, lifetime, release). */
+export interface SessionStore {
+  /** @returns the session, or `null` when maxSessions live sessions already exist. */
+  create(input: NewSession): Promise<Session | null>
+  /** Any known session, RUNNING or recently released (DELETING/FINISH). */
+  get(id: string): Session | undefined
+  /** A RUNNING session. */
+  live(id: string): Session | undefined
+  /** All known sessions (for ListSession). */
+  all(): Session[]
+  /** Resets the idle timer. */
+  touch(session: Session): void
+  /** Kills the session's processes and removes its files; idempotent. */
+  release(session: Session, reason: string): Promise<void>
+  liveCount(): number
+  processCount(): number
+  closeAll(): Promise<void>
+}
+
+/** How long a released session still answers getSessionInfo with FINISH before it is forgotten. */
+const FINISHED_RETENTION_MS = 10_000
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+function newId(prefix: string, bytes: number): string {
+  return prefix + randomBytes(bytes).toString('hex')
+}
+
+// The sandbox gets its own tiny user database: the host's /etc/passwd is never exposed.
+const PASSWD = 'root:x:0:0:root:/home/user:/bin/bash\nuser:x:1000:1000:user:/home/user:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n'
+const GROUP = 'root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n'
+
+/** Creates the session registry of one AGB Local. */
+export function createSessionStore(config: LocalConfig): SessionStore {
+  const sessions = new Map<string, Session>()
+  const releases = new Map<string, Promise<void>>()
+  const sessionsDir = join(config.dataDir, 'sessions')
+
+  function timer(session: Session, ms: number, fn: () => void): void {
+    const t = setTimeout(fn, Math.min(Math.max(ms, 0), MAX_TIMER_MS))
+    t.unref() // never keep the host process alive for a sandbox
+    session.timers.push(t)
+  }
+
+  function armIdle(session: Session): void {
+    timer(session, session.lastActivity + session.idleTimeoutMs - Date.now(), () => {
+      if (session.status !== 'RUNNING') return
+      const idle = session.activeCalls === 0 && Date.now() >= session.lastActivity + session.idleTimeoutMs
+      if (idle) void store.release(session, 'idle timeout')
+      else armIdle(session)
+    })
+  }
+
+  async function doRelease(session: Session, reason: string): Promise<void> {
+    session.status = 'DELETING'
+    for (const t of session.timers) clearTimeout(t)
+    session.timers = []
+    for (const kernel of session.kernels.values()) kernel.shutdown()
+    session.kernels.clear()
+    const exits = [...session.processes].map((p) => (p.exitCode !== null || p.signalCode !== null ? null : once(p, 'exit').catch(() => {})))
+    for (const p of session.processes) killProcessGroup(p)
+    // Wait for the processes so nothing writes into the directory while it is removed.
+    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 2000).unref())])
+    await rm(session.dir, { recursive: true, force: true, maxRetries: 3 }).catch((e) => config.log(`AGB Local: could not remove ${session.dir}: ${e.message}`))
+    session.status = 'FINISH'
+    config.log(`session ${session.id} released (${reason})`)
+    setTimeout(() => {
+      sessions.delete(session.id)
+      releases.delete(session.id)
+    }, FINISHED_RETENTION_MS).unref()
+  }
+
+  const store: SessionStore = {
+    async create(input) {
+      if (store.liveCount() >= config.maxSessions) return null
+      const id = `session-${randomBytes(9).toString('hex')}`
+      const dir = join(sessionsDir, id)
+      const rootDir = join(dir, 'root')
+      await mkdir(join(rootDir, 'home', 'user'), { recursive: true })
+      await mkdir(join(rootDir, 'tmp'), { recursive: true, mode: 0o1777 })
+      await mkdir(join(rootDir, 'etc'), { recursive: true })
+      await writeFile(join(rootDir, 'etc', 'passwd'), PASSWD)
+      await writeFile(join(rootDir, 'etc', 'group'), GROUP)
+      await writeFile(join(rootDir, 'etc', 'hostname'), 'agb-sandbox\n')
+      const now = Date.now()
+      const session: Session = {
+        id,
+        imageId: input.imageId,
+        token: randomBytes(24).toString('base64url'),
+        appInstanceId: newId('ai-', 8),
+        resourceId: newId('p-', 8),
+        labels: input.labels,
+        mcpPolicyId: input.mcpPolicyId,
+        persistenceDataList: input.persistenceDataList ?? [],
+        status: 'RUNNING',
+        createdAt: now,
+        lastActivity: now,
+        idleTimeoutMs: input.idleTimeoutMs ?? config.defaultIdleTimeoutMs,
+        activeCalls: 0,
+        dir,
+        rootDir,
+        processes: new Set(),
+        kernels: new Map(),
+        executionCounts: new Map(),
+        timers: [],
+      }
+      sessions.set(id, session)
+      armIdle(session)
+      timer(session, config.maxLifetimeMs, () => void store.release(session, 'max lifetime reached'))
+      return session
+    },
+    get: (id) => sessions.get(id),
+    live(id) {
+      const s = sessions.get(id)
+      return s?.status === 'RUNNING' ? s : undefined
+    },
+    all: () => [...sessions.values()],
+    touch(session) {
+      session.lastActivity = Date.now()
+    },
+    release(session, reason) {
+      let p = releases.get(session.id)
+      if (!p) {
+        p = doRelease(session, reason)
+        releases.set(session.id, p)
+      }
+      return p
+    },
+    liveCount: () => [...sessions.values()].filter((s) => s.status === 'RUNNING').length,
+    processCount: () => [...sessions.values()].reduce((n, s) => n + [...s.processes].filter((p) => p.exitCode === null && p.signalCode === null).length, 0),
+    async closeAll() {
+      await Promise.all([...sessions.values()].map((s) => store.release(s, 'shutdown')))
+      sessions.clear()
+      releases.clear()
+      if (config.ownsDataDir) await rm(config.dataDir, { recursive: true, force: true })
+      else await rm(sessionsDir, { recursive: true, force: true })
+    },
+  }
+  return store
+}

@@ -1,0 +1,54 @@
+import { existsSync, statSync } from 'node:fs'
+import { resolveSessionPath, SANDBOX_HOME } from '../sandbox/resolveSessionPath.ts'
+import { runInSession } from '../sandbox/runInSession.ts'
+import type { Tool, ToolResult } from './Tool.ts'
+import { textResult } from './Tool.ts'
+
+const DEFAULT_TIMEOUT_MS = 60_000
+const TIMEOUT_EXIT_CODE = 124 // as coreutils `timeout`
+
+function shellResult(stdout: string, stderr: string, exitCode: number, traceId: string): ToolResult {
+  // A non-zero exit is a normal result (call-tool.shell.nonzero-exit.ok-envelope), not isError.
+  return textResult(JSON.stringify({ stdout, stderr, exit_code: exitCode, traceId }))
+}
+
+/** `shell`: a fresh bash (or sh) per call in the session sandbox; `{stdout, stderr, exit_code}` JSON. */
+export const shellTool: Tool = {
+  name: 'shell',
+  description: 'Execute a shell command in the sandbox; returns JSON {stdout, stderr, exit_code}.',
+  inputSchema: {
+    type: 'object',
+    properties: {
+      command: { type: 'string' },
+      timeout_ms: { type: 'integer' },
+      cwd: { type: 'string' },
+      envs: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+    required: ['command'],
+  },
+  async run(args, ctx) {
+    if (typeof args.command !== 'string') return textResult('Error: command must be a string', true)
+    const ms = Number(args.timeout_ms)
+    const timeoutMs = Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_TIMEOUT_MS
+    const cwd = typeof args.cwd === 'string' && args.cwd ? args.cwd : SANDBOX_HOME
+    const traceId = ctx.requestId
+    let hostCwd: string
+    try {
+      hostCwd = resolveSessionPath(ctx.session.rootDir, cwd)
+    } catch (e) {
+      return shellResult('', `sh: cd: ${cwd}: ${(e as Error).message}`, 1, traceId)
+    }
+    if (!existsSync(hostCwd) || !statSync(hostCwd).isDirectory()) return shellResult('', `sh: cd: ${cwd}: No such file or directory`, 2, traceId)
+    const env: Record<string, string> = {}
+    if (args.envs && typeof args.envs === 'object') {
+      for (const [k, v] of Object.entries(args.envs as Record<string, unknown>)) env[k] = String(v)
+    }
+    const shell = existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh'
+    const res = await runInSession(ctx.config, ctx.session, { argv: [shell, '-c', args.command], cwd, env, timeoutMs })
+    if (res.timedOut) {
+      const note = `${res.stderr && !res.stderr.endsWith('\n') ? '\n' : ''}command timed out after ${timeoutMs} ms and was killed`
+      return shellResult(res.stdout, res.stderr + note, TIMEOUT_EXIT_CODE, traceId)
+    }
+    return shellResult(res.stdout, res.stderr, res.exitCode, traceId)
+  },
+}

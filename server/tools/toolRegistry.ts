@@ -1,0 +1,20 @@
+import { runCodeTool } from './runCodeTool.ts'
+import { shellTool } from './shellTool.ts'
+import type { Tool } from './Tool.ts'
+
+/** MCP server name the code-space image reports for every tool. */
+export const TOOL_SERVER = 'wuying_codespace'
+
+/** Tools of the code-space images by name. Phase 2 adds the file, OSS and metrics tools here. */
+export const toolRegistry: ReadonlyMap<string, Tool> = new Map([runCodeTool, shellTool].map((t) => [t.name, t]))
+
+/** `toolList` as createSession/getSession return it: a JSON-encoded string. */
+export function toolListJson(): string {
+  return JSON.stringify([...toolRegistry.values()].map((t) => ({
+    name: t.name,
+    description: t.description,
+    inputSchema: t.inputSchema,
+    server: TOOL_SERVER,
+    tool: t.name,
+  })))
+}

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createAgbLocal } from '../../server/index.ts'
+
+// Replays the recorded requests of ../shared/agb-api/fixtures against AGB Local and checks that
+// each answer has the recorded transport status and the recorded shape: same field names and
+// casing, same JSON types, and JSON-in-a-string fields encoded the same way (recursively).
+const FIXTURES = join(import.meta.dirname, '../../../shared/agb-api/fixtures')
+const local = createAgbLocal({ apiKey: 'akm-xxx' })
+afterAll(() => local.close())
+
+interface Exchange {
+  request: { method: string; path: string; url: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown }
+  response: { status: number; json?: unknown }
+}
+
+function kind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v
+}
+
+function decodedJson(v: string): unknown {
+  if (!/^\s*[[{]/.test(v)) return undefined
+  try {
+    return JSON.parse(v)
+  } catch {
+    return undefined
+  }
+}
+
+/** Every field of `want` exists in `got` with the same type; arrays compare their first items. */
+function expectShape(got: unknown, want: unknown, at: string): void {
+  expect(kind(got), `type of ${at}`).toBe(kind(want))
+  if (typeof want === 'string') {
+    const inner = decodedJson(want)
+    if (inner !== undefined) expectShape(decodedJson(got as string), inner, `${at} (decoded)`)
+  } else if (Array.isArray(want)) {
+    if (want.length && (got as unknown[]).length) expectShape((got as unknown[])[0], want[0], `${at}[0]`)
+  } else if (want && typeof want === 'object') {
+    for (const [k, v] of Object.entries(want)) {
+      expect(got, `${at} has ${k}`).toHaveProperty([k])
+      expectShape((got as Record<string, unknown>)[k], v, `${at}.${k}`)
+    }
+  }
+}
+
+async function createSession(): Promise<{ sessionId: string; token: string; linkUrl: string }> {
+  const res = await local.fetch('http://agb.local/mcp/createSession?imageId=agb-code-space-1', { method: 'POST', headers: { authorization: 'Bearer akm-xxx' }, body: '{}' })
+  return (await res.json()).data
+}
+
+async function replay(name: string, tweak: (ex: Exchange, url: URL) => void = () => {}): Promise<void> {
+  const fixture = JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as { exchanges: Exchange[] }
+  const session = await createSession()
+  // In not-found cases the recorded id stands for a released session: leave it unknown.
+  const swap = (s: string) => (name.includes('not-found') ? s : s.replaceAll('new-session-id', session.sessionId))
+  for (const [i, ex] of fixture.exchanges.entries()) {
+    const url = new URL(ex.request.path ? `http://agb.local${ex.request.path}` : ex.request.url)
+    for (const [k, v] of Object.entries(ex.request.query ?? {})) url.searchParams.set(k, swap(v))
+    const headers: Record<string, string> = { ...ex.request.headers }
+    let body = ex.request.body === undefined || ex.request.body === null ? undefined : swap(JSON.stringify(ex.request.body))
+    if (name.startsWith('link-url')) {
+      url.href = `${session.linkUrl}/callTool`
+      headers['X-Access-Token'] = session.token
+      body = body?.replace('"token":"token"', `"token":"${session.token}"`)
+    }
+    tweak(ex, url)
+    const res = await local.fetch(url, { method: ex.request.method, headers, ...(body === undefined ? {} : { body }) })
+    expect(res.status, `${name} #${i} status`).toBe(ex.response.status)
+    expectShape(await res.json(), ex.response.json, `${name} #${i}`)
+  }
+}
+
+describe('fixture shapes', () => {
+  for (const name of [
+    'auth-failure', 'create-session.ok', 'get-session.ok', 'get-session.not-found', 'get-session-info.ok',
+    'get-session-info.not-found', 'release-session.async.ok', 'release-session.sync.seed', 'keep-alive.ok',
+    'call-tool.run-code.ok', 'call-tool.run-code.exception', 'call-tool.shell.ok', 'call-tool.shell.nonzero-exit.ok-envelope',
+    'call-tool.session-not-found', 'link-url.call-tool.ok',
+  ]) {
+    it(`answers ${name} with the recorded shape`, () => replay(name))
+  }
+
+  it('answers create-session.fail (unknown image) with the recorded shape', () =>
+    replay('create-session.fail', (_ex, url) => url.searchParams.set('imageId', 'no-such-image')))
+})

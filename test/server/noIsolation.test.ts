@@ -1,0 +1,46 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { createAgbLocal } from '../../server/index.ts'
+import { localClient, pidsMatching } from './localClient.ts'
+
+// The fallback for hosts without bubblewrap (macOS, no user namespaces): plain processes whose
+// cwd, HOME and TMPDIR live in the session directory.
+const logs: string[] = []
+const local = createAgbLocal({ isolation: 'none', log: (l) => logs.push(l) })
+const api = localClient(local)
+afterAll(() => local.close())
+
+describe('isolation: none', () => {
+  it('runs stateful python and javascript as plain processes', async () => {
+    const id = await api.createSession()
+    await api.runCode(id, 'n = 41')
+    expect((await api.runCode(id, 'n + 1')).result[0]['text/plain']).toBe('42')
+    expect((await api.runCode(id, '6 * 7', 'javascript')).result[0]['text/plain']).toBe('42')
+  })
+
+  it('starts shell commands in the session home directory with HOME set to it', async () => {
+    const id = await api.createSession()
+    const res = await api.shell(id, 'pwd; echo $HOME')
+    const [pwd, home] = res.stdout.trim().split('\n')
+    expect(pwd).toMatch(new RegExp(`/sessions/${id}/root/home/user$`))
+    expect(home).toBe(pwd)
+  })
+
+  it('kills background jobs with the command on timeout', async () => {
+    const id = await api.createSession()
+    const res = await api.shell(id, 'sleep 29.97 & sleep 29.97', { timeout_ms: 500 })
+    expect(res.exit_code).toBe(124)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(pidsMatching('sleep 29.97')).toEqual([])
+  })
+
+  it('does not warn when plain processes were asked for explicitly', () => {
+    expect(logs.filter((l) => l.includes('WARNING'))).toEqual([])
+  })
+
+  it('queues concurrent run_code calls of one session', async () => {
+    const id = await api.createSession()
+    const runs = await Promise.all([1, 2, 3].map((i) => api.runCode(id, `import time\ntime.sleep(0.05)\n${i}`)))
+    expect(runs.map((r) => r.result[0]['text/plain'])).toEqual(['1', '2', '3'])
+    expect(runs.map((r) => r.execution_count).sort()).toEqual([1, 2, 3])
+  })
+})
