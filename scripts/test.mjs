@@ -17,7 +17,9 @@ let skipped = 0
 try {
   const json = JSON.parse(readFileSync(report, 'utf8'))
   passed = json.numPassedTests
-  failed = json.numFailedTests + (json.numFailedTestSuites ?? 0)
+  // A file that failed to load has no tests; count it once so it cannot pass unnoticed.
+  const brokenFiles = json.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length
+  failed = json.numFailedTests + brokenFiles
   skipped = json.numPendingTests + (json.numTodoTests ?? 0)
 } catch {
   failed += 1

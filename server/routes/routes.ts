@@ -5,6 +5,7 @@ import { getSessionRoute } from './getSessionRoute.ts'
 import { linkCallToolRoute } from './linkCallToolRoute.ts'
 import { refreshSessionIdleTimeRoute } from './refreshSessionIdleTimeRoute.ts'
 import { releaseSessionRoutes } from './releaseSessionRoutes.ts'
+import { storageRoutes } from '../storage/storageRoutes.ts'
 import type { Route } from './Route.ts'
 
 /** Every endpoint of AGB Local. New endpoints (labels, contexts, OSS store, ...) go here. */
@@ -16,6 +17,7 @@ export const routes: readonly Route[] = [
   refreshSessionIdleTimeRoute,
   callToolRoute,
   linkCallToolRoute,
+  ...storageRoutes,
 ]
 
 /** Finds the route for a method and path; `params` are the path regex groups. */

@@ -1,12 +1,13 @@
 import { runCodeTool } from './runCodeTool.ts'
 import { shellTool } from './shellTool.ts'
+import { storageTools } from '../storage/storageTools.ts'
 import type { Tool } from './Tool.ts'
 
 /** MCP server name the code-space image reports for every tool. */
 export const TOOL_SERVER = 'wuying_codespace'
 
 /** Tools of the code-space images by name. Phase 2 adds the file, OSS and metrics tools here. */
-export const toolRegistry: ReadonlyMap<string, Tool> = new Map([runCodeTool, shellTool].map((t) => [t.name, t]))
+export const toolRegistry: ReadonlyMap<string, Tool> = new Map([runCodeTool, shellTool, ...storageTools].map((t) => [t.name, t]))
 
 /** `toolList` as createSession/getSession return it: a JSON-encoded string. */
 export function toolListJson(): string {

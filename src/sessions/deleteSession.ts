@@ -20,7 +20,7 @@ export interface DeleteSessionOptions extends RequestOptions {
    * serverless handlers that must answer fast: the release is requested and not awaited.
    */
   wait?: boolean
-  /** Milliseconds between status polls while waiting. Default 1000. */
+  /** Longest wait between status polls (they start at 100 ms and double). Default 1000. */
   pollInterval?: number
   /** Milliseconds the release and the wait may take together. Default 120 000. */
   timeout?: number
@@ -36,7 +36,7 @@ export interface DeleteSessionResult {
 
 /**
  * Deletes a session: `POST /mcp/releaseSessionAsync`, then polls `POST /mcp/getSessionInfo`
- * every second until the status is `FINISH`/`DELETED` or the session is not found.
+ * (after 100 ms, then backing off to every second) until the status is `FINISH`/`DELETED` or the session is not found.
  * Deleting a session that is already gone succeeds.
  *
  * @param client - The client.
@@ -59,6 +59,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
     throw envelopeError(released)
   }
   if (o.wait === false) return { requestId: released.requestId, confirmed: false }
+  let polls = 0
   for (;;) {
     // A transient failure while polling is not a failed deletion: keep polling until the deadline.
     const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', body: { sessionId: id } }, signal).catch((error: unknown) => {
@@ -72,7 +73,8 @@ export async function deleteSession(client: Client, session: SessionRef, options
       if (status === 'FINISH' || status === 'DELETED') break
     }
     try {
-      await sleep(o.pollInterval ?? 1000, signal)
+      // Short first waits: a release usually completes well within a second.
+      await sleep(Math.min(o.pollInterval ?? 1000, 100 * 2 ** polls++), signal)
     } catch (reason) {
       const timedOut = (reason as { name?: string })?.name === 'TimeoutError'
       throw new AgbError(timedOut ? 'timeout' : 'aborted', `[deleteSession] session ${id} ${timedOut ? 'still not deleted at the deadline' : 'deletion wait aborted'}`, {
