@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import type { FetchLike } from './types.ts'
+import type { ClientHooks, FetchLike, RetryOptions } from './types.ts'
 import { optionalMs, validate } from './_internal/validate.ts'
 
 /** The AGB cloud API host. A bare host gets `https://`. */
@@ -12,6 +12,17 @@ const ClientOptionsSchema = v.object({
   fetch: v.optional(v.custom<FetchLike>((f) => typeof f === 'function', 'fetch must be a function')),
   timeout: optionalMs('timeout'),
   headers: v.optional(v.record(v.string(), v.string('header values must be strings'))),
+  retry: v.optional(
+    v.union([
+      v.literal(false),
+      v.object({
+        attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, 'retry.attempts must be at least 1'))),
+        baseDelay: v.optional(v.pipe(v.number(), v.minValue(0, 'retry.baseDelay must not be negative'))),
+        maxDelay: v.optional(v.pipe(v.number(), v.minValue(0, 'retry.maxDelay must not be negative'))),
+      }),
+    ], 'retry must be false or { attempts, baseDelay, maxDelay }'),
+  ),
+  hooks: v.optional(v.custom<ClientHooks>((h) => typeof h === 'object' && h !== null, 'hooks must be an object')),
 })
 
 /** Options for {@link createClient}. */
@@ -29,6 +40,10 @@ export interface ClientOptions {
   timeout?: number
   /** Extra headers sent with every API request (not to session hosts or presigned URLs). */
   headers?: Record<string, string>
+  /** Retry policy (see {@link RetryOptions}). Default 3 attempts for idempotent calls. `false` disables. */
+  retry?: RetryOptions | false
+  /** Logging hooks receiving redacted request/response summaries. */
+  hooks?: ClientHooks
 }
 
 /**
@@ -47,6 +62,10 @@ export interface Client {
   readonly headers: Readonly<Record<string, string>>
   /** The API key (non-enumerable). */
   readonly apiKey: string
+  /** The retry policy, if set. */
+  readonly retry?: RetryOptions | false
+  /** Logging hooks, if set. */
+  readonly hooks?: ClientHooks
 }
 
 /**
@@ -70,6 +89,8 @@ export function createClient(options: ClientOptions): Client {
     timeout: o.timeout ?? 60_000,
     headers: Object.freeze({ ...o.headers }),
     ...(o.fetch ? { fetch: o.fetch } : {}),
+    ...(o.retry !== undefined ? { retry: o.retry } : {}),
+    ...(o.hooks ? { hooks: o.hooks } : {}),
   }
   Object.defineProperty(client, 'apiKey', { value: o.apiKey, enumerable: false })
   return Object.freeze(client) as Client

@@ -14,6 +14,47 @@ export interface RequestOptions {
    * rejects with an `AgbError` of code `timeout`.
    */
   timeout?: number
+  /** Retry policy for this call, overriding the client's. `false` disables retries. */
+  retry?: RetryOptions | false
+}
+
+/**
+ * When and how often a failed request is repeated. Only idempotent requests (reads, status,
+ * labels, deletes) are retried after a network failure, 408, 425, 429 or 5xx; others only
+ * when the connection was refused before anything was sent. `Retry-After` is honoured; the
+ * call's `timeout` bounds everything. A caller's abort is never retried.
+ */
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 3. */
+  attempts?: number
+  /** Milliseconds of the first backoff ceiling (full jitter, doubling). Default 250. */
+  baseDelay?: number
+  /** Longest single wait in milliseconds, `Retry-After` included. Default 8000. */
+  maxDelay?: number
+}
+
+/** A request as the `onRequest` hook sees it: no headers, no body, no query (nothing secret). */
+export interface RequestEvent {
+  method: string
+  /** Endpoint and path, without the query. */
+  url: string
+  attempt: number
+}
+
+/** A response (or failure) as the `onResponse` hook sees it. */
+export interface ResponseEvent extends RequestEvent {
+  /** HTTP status, `0` without a response. */
+  status: number
+  requestId: string
+  durationMs: number
+  /** The error code or the service's code when the request failed. */
+  error?: string
+}
+
+/** Observability hooks: summaries only, never keys, tokens or bodies. */
+export interface ClientHooks {
+  onRequest?: (event: RequestEvent) => void
+  onResponse?: (event: ResponseEvent) => void
 }
 
 /** A function with the shape of the global `fetch`; inject one to route or observe requests. */

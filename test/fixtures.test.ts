@@ -34,7 +34,8 @@ import { loadFixture, replay } from './helpers/replay.ts'
 function clientFor(name: string) {
   const fixture = loadFixture(name)
   const server = replay(fixture)
-  const client = createClient({ apiKey: 'akm-xxx', fetch: server.fetch })
+  // retry: false sends exactly the official request (no create tag).
+  const client = createClient({ apiKey: 'akm-xxx', fetch: server.fetch, retry: false })
   return { client, fixture, done: server.done }
 }
 
@@ -70,7 +71,7 @@ describe('fixture replay: sessions', () => {
     const server = replay(fixture, { apiKey: 'akm-invalid' })
     // The fixture sends no body and no sdkStats: it is the bare create call.
     fixture.exchanges[0]!.request.query = { ...fixture.exchanges[0]!.request.query, sdkStats: '{"source":"","sdk_language":"","sdk_version":"","is_release":true}' }
-    const client = createClient({ apiKey: 'akm-invalid', fetch: server.fetch })
+    const client = createClient({ apiKey: 'akm-invalid', fetch: server.fetch, retry: false })
     const error = await createSession(client, { imageId: 'agb-code-space-1' }).catch((e: unknown) => e)
     expect(isAgbError(error, 'unauthorized')).toBe(true)
     expect((error as Error).message).toContain('access denied')

@@ -6,6 +6,9 @@ import { api, truncate } from './request.ts'
 import { sessionId } from './sessionId.ts'
 import { deadline } from './signal.ts'
 
+/** Tools that change nothing in the sandbox, so a failed call may be repeated. */
+const READ_ONLY = new Set(['read_file', 'get_file_info', 'list_directory', 'search_files', 'read_multiple_files', 'get_metrics'])
+
 /** What a sandbox tool returned (PROTOCOL §4.2). */
 export interface ToolOutput {
   /** All text items joined with `\n` (or the first item's blob/data when there is no text). */
@@ -36,7 +39,7 @@ export async function callTool(
   session: SessionRef,
   name: string,
   args: Record<string, unknown>,
-  signal?: AbortSignal,
+  signal: AbortSignal,
 ): Promise<ToolOutput> {
   const envelope = await api(
     client,
@@ -45,6 +48,7 @@ export async function callTool(
       path: '/mcp',
       query: { autoGenSession: 'false' },
       body: { args: JSON.stringify(args), sessionId: sessionId(session), name },
+      idempotent: READ_ONLY.has(name),
     },
     signal,
   )

@@ -1,6 +1,7 @@
 import { createFetch } from 'ofetch'
 import type { Client } from '../client.ts'
-import { AgbError, type AgbErrorCode } from '../errors.ts'
+import { AgbError, isAgbError, type AgbErrorCode } from '../errors.ts'
+import { retryPolicy, sleep } from './signal.ts'
 
 /** One call to the API host. */
 export interface ApiCall {
@@ -9,6 +10,8 @@ export interface ApiCall {
   query?: Record<string, string | number | boolean | undefined>
   /** JSON body. POSTs without one send `{}` (PROTOCOL §1.3: the safe choice). */
   body?: Record<string, unknown>
+  /** Safe to repeat: retried on 408/425/429/5xx and network failures. */
+  idempotent?: boolean
 }
 
 /** A response envelope, normalised (PROTOCOL §2.1: nested `body`, PascalCase keys). */
@@ -24,6 +27,10 @@ export interface Envelope {
   /** The top-level JSON object, for pagination siblings of `data` (`nextToken` ...). */
   top: Record<string, unknown>
   label: string
+  /** Milliseconds the service asked to wait (`Retry-After`). */
+  retryAfter?: number
+  /** The error to throw for a non-JSON answer that was kept only to decide on a retry. */
+  thrown?: AgbError
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
@@ -54,15 +61,68 @@ export function transportError(error: unknown, signal: AbortSignal | undefined, 
 }
 
 /**
- * Sends one API request and returns its normalised envelope, whatever the envelope says.
- * Throws only when no readable envelope came back (transport failure, non-JSON body).
+ * Sends one API request, retrying per the client's policy, and returns its normalised
+ * envelope whatever it says. Throws only when no readable envelope came back (transport
+ * failure, non-JSON body) after the last attempt.
  */
-export async function send(client: Client, call: ApiCall, signal?: AbortSignal): Promise<Envelope> {
+export async function send(client: Client, call: ApiCall, signal: AbortSignal): Promise<Envelope> {
+  const policy = retryPolicy(client, signal)
+  for (let attempt = 1; ; attempt++) {
+    let delay: number
+    try {
+      const envelope = await sendOnce(client, call, signal, attempt)
+      const again = call.idempotent && (retryableStatus(envelope.status) || (!envelope.success && THROTTLED.test(envelope.code)))
+      if (!again || attempt >= policy.attempts) {
+        if (envelope.thrown) throw envelope.thrown
+        return envelope
+      }
+      delay = envelope.retryAfter ?? backoff(policy, attempt)
+    } catch (error) {
+      const e = error as AgbError
+      // Only idempotent calls are repeated after an ambiguous failure; others only when the
+      // connection was refused, so the server provably never saw the request.
+      const again = isAgbError(e) && e.retryable && !signal.aborted && (call.idempotent || refusedBeforeSending(e))
+      if (!again || attempt >= policy.attempts) throw e
+      delay = backoff(policy, attempt)
+    }
+    if (delay > policy.maxDelay) delay = policy.maxDelay
+    await sleep(delay, signal).catch((reason: unknown) => {
+      throw transportError(reason, signal, `[${call.method} ${call.path}]`)
+    })
+  }
+}
+
+const THROTTLED = /throttl|ratelimit|toomanyrequests/i
+
+/** Full-jitter exponential backoff: a random wait up to base·2^(attempt-1), capped. */
+const backoff = (p: { baseDelay: number; maxDelay: number }, attempt: number) => Math.random() * Math.min(p.maxDelay, p.baseDelay * 2 ** (attempt - 1))
+
+function refusedBeforeSending(error: AgbError): boolean {
+  if (error.code !== 'network') return false
+  const cause = error.cause as { code?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined
+  const text = `${String(cause?.code ?? '')} ${String(cause?.cause?.code ?? '')} ${String(cause?.cause?.message ?? '')} ${error.message}`
+  return /ECONNREFUSED|connection refused|ConnectionRefused/i.test(text)
+}
+
+/** Seconds or an HTTP date, in milliseconds (`undefined` when absent or unreadable). */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, attempt: number): Promise<Envelope> {
   const label = `[${call.method} ${call.path}]`
+  const url = client.endpoint + call.path
   const $fetch = createFetch({ fetch: (input, init) => (client.fetch ?? globalThis.fetch)(input, init) })
+  const started = Date.now()
+  const hooks = client.hooks
+  hooks?.onRequest?.({ method: call.method, url, attempt })
   let response: Response & { _data?: unknown }
   try {
-    response = await $fetch.raw(client.endpoint + call.path, {
+    response = await $fetch.raw(url, {
       method: call.method,
       query: call.query,
       body: call.method === 'POST' ? (call.body ?? {}) : undefined,
@@ -77,11 +137,14 @@ export async function send(client: Client, call: ApiCall, signal?: AbortSignal):
       responseType: 'text',
     })
   } catch (error) {
-    throw transportError(error, signal, label)
+    const e = transportError(error, signal, label)
+    hooks?.onResponse?.({ method: call.method, url, attempt, status: 0, requestId: '', durationMs: Date.now() - started, error: e.code })
+    throw e
   }
   const status = response.status
   const text = str(response._data)
   const headerId = response.headers.get('x-request-id') ?? ''
+  const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -91,31 +154,42 @@ export async function send(client: Client, call: ApiCall, signal?: AbortSignal):
   if (!isObject(json)) {
     const code = status >= 400 ? statusCode(status) : 'invalid_response'
     const what = status >= 400 ? `HTTP ${status}` : `HTTP ${status}, not a JSON envelope`
-    throw new AgbError(code, `${label} ${what}: ${truncate(text) || '(empty body)'}${headerId ? ` (request ${headerId})` : ''}`, {
+    hooks?.onResponse?.({ method: call.method, url, attempt, status, requestId: headerId, durationMs: Date.now() - started, error: code })
+    const error = new AgbError(code, `${label} ${what}: ${truncate(text) || '(empty body)'}${headerId ? ` (request ${headerId})` : ''}`, {
       status,
       ...(headerId ? { requestId: headerId } : {}),
       retryable: retryableStatus(status),
     })
+    // A non-JSON 5xx/429 of an idempotent call is retried like a JSON one.
+    if (call.idempotent && retryableStatus(status)) return { ...failedEnvelope(label, status, headerId, retryAfter), thrown: error }
+    throw error
   }
   const body = isObject(json.body) ? json.body : json
   const success = field(body, 'success') === true
   const httpStatusCode = field(body, 'httpStatusCode')
+  const requestId = str(field(body, 'requestId')) || headerId
+  hooks?.onResponse?.({ method: call.method, url, attempt, status, requestId, durationMs: Date.now() - started, ...(status < 400 && success ? {} : { error: str(field(body, 'code')) || 'failed' }) })
   return {
     ok: status < 400 && success,
     status,
     success,
     code: str(field(body, 'code')),
     message: str(field(body, 'message')),
-    requestId: str(field(body, 'requestId')) || headerId,
+    requestId,
     ...(typeof httpStatusCode === 'number' ? { httpStatusCode } : {}),
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
     data: field(body, 'data'),
     top: json,
     label,
   }
 }
 
+function failedEnvelope(label: string, status: number, requestId: string, retryAfter: number | undefined): Envelope {
+  return { ok: false, status, success: false, code: '', message: '', requestId, data: undefined, top: {}, label, ...(retryAfter !== undefined ? { retryAfter } : {}) }
+}
+
 /** Sends one API request and returns its envelope, throwing a typed error unless it succeeded. */
-export async function api(client: Client, call: ApiCall, signal?: AbortSignal): Promise<Envelope> {
+export async function api(client: Client, call: ApiCall, signal: AbortSignal): Promise<Envelope> {
   const envelope = await send(client, call, signal)
   if (!envelope.ok) throw envelopeError(envelope)
   return envelope

@@ -1,4 +1,9 @@
-import type { RequestOptions } from '../types.ts'
+import type { Client } from '../client.ts'
+import type { RequestOptions, RetryOptions } from '../types.ts'
+
+// A per-call retry override travels with the operation's signal, so the many internal
+// helpers that take a signal need no extra parameter.
+const overrides = new WeakMap<AbortSignal, RetryOptions | false>()
 
 /**
  * One signal for a whole operation: the caller's signal combined with the operation's
@@ -6,7 +11,16 @@ import type { RequestOptions } from '../types.ts'
  */
 export function deadline(options: RequestOptions | undefined, defaultMs: number): AbortSignal {
   const timer = AbortSignal.timeout(options?.timeout ?? defaultMs)
-  return options?.signal ? AbortSignal.any([options.signal, timer]) : timer
+  const signal = options?.signal ? AbortSignal.any([options.signal, timer]) : timer
+  if (options?.retry !== undefined) overrides.set(signal, options.retry)
+  return signal
+}
+
+/** The retry policy of a call: the per-call override, else the client's, else the defaults. */
+export function retryPolicy(client: Client, signal: AbortSignal): Required<RetryOptions> {
+  const chosen = overrides.has(signal) ? overrides.get(signal) : client.retry
+  if (chosen === false) return { attempts: 1, baseDelay: 0, maxDelay: 0 }
+  return { attempts: chosen?.attempts ?? 3, baseDelay: chosen?.baseDelay ?? 250, maxDelay: chosen?.maxDelay ?? 8_000 }
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */

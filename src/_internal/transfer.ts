@@ -17,7 +17,7 @@ const ContextsSchema = v.pipe(
 export async function transferContext(client: Client, sessionId: string, signal: AbortSignal): Promise<{ contextId: string; contextPath: string }> {
   const envelope = await api(
     client,
-    { method: 'POST', path: '/sdk/GetAndLoadInternalContext', query: { sessionId, contextTypes: JSON.stringify(['file_transfer']) } },
+    { method: 'POST', path: '/sdk/GetAndLoadInternalContext', idempotent: true, query: { sessionId, contextTypes: JSON.stringify(['file_transfer']) } },
     signal,
   )
   return decode(ContextsSchema, envelope.data, envelope)
@@ -48,7 +48,7 @@ export async function syncContext(
   const { sessionId, contextId, path, mode } = params
   const synced = await api(client, { method: 'POST', path: '/sdk/SyncContext', query: { sessionId, contextId, path, mode } }, signal)
   while (params.wait) {
-    const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', query: { sessionId, contextId, path, taskType: mode } }, signal)
+    const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId, contextId, path, taskType: mode } }, signal)
     const items = contextItems(info)
     const item = items.find((i) => i.contextId === contextId && i.path === path && (i.taskType === undefined || i.taskType === mode))
     const status = String(item?.status ?? '').toLowerCase()
@@ -66,13 +66,13 @@ export async function syncContext(
 
 /** Removes the staged object from storage; best effort, as the transfer itself succeeded. */
 export async function deleteStaged(client: Client, contextId: string, filePath: string, signal: AbortSignal): Promise<void> {
-  await api(client, { method: 'POST', path: '/sdk/DeleteContextFile', query: { contextId, filePath } }, signal).catch(() => undefined)
+  await api(client, { method: 'POST', path: '/sdk/DeleteContextFile', idempotent: true, query: { contextId, filePath } }, signal).catch(() => undefined)
 }
 
 const UrlSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
 
 /** A presigned URL for one staged file. */
 export async function presignedUrl(client: Client, kind: 'Upload' | 'Download', contextId: string, filePath: string, signal: AbortSignal) {
-  const envelope = await api(client, { method: 'POST', path: `/sdk/GetContextFile${kind}Url`, query: { contextId, filePath } }, signal)
+  const envelope = await api(client, { method: 'POST', path: `/sdk/GetContextFile${kind}Url`, idempotent: true, query: { contextId, filePath } }, signal)
   return { url: decode(UrlSchema, envelope.data, envelope), requestId: envelope.requestId }
 }

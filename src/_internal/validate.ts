@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { AgbError } from '../errors.ts'
+import type { RetryOptions } from '../types.ts'
 
 /**
  * Parses user input through a schema, throwing an `invalid_input` AgbError that names the
@@ -32,4 +33,5 @@ export const optionalMs = (field: string) =>
 export const requestOptionEntries = {
   signal: v.optional(v.custom<AbortSignal>((s) => typeof s === 'object' && s !== null && 'aborted' in s, 'signal must be an AbortSignal')),
   timeout: optionalMs('timeout'),
+  retry: v.optional(v.union([v.literal(false), v.custom<RetryOptions>((r) => typeof r === 'object' && r !== null, 'retry must be false or an object')], 'retry must be false or an object')),
 }

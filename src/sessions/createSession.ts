@@ -1,10 +1,10 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
-import { AgbError } from '../errors.ts'
+import { AgbError, isAgbError } from '../errors.ts'
 import { contextItems } from '../_internal/contextItems.ts'
-import { api, transportError } from '../_internal/request.ts'
-import { deadline, sleep } from '../_internal/signal.ts'
+import { api, transportError, type Envelope } from '../_internal/request.ts'
+import { deadline, retryPolicy, sleep } from '../_internal/signal.ts'
 import { toSession, type Session } from '../_internal/toSession.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { deleteSession } from './deleteSession.ts'
@@ -72,8 +72,16 @@ export interface CreateSessionParams extends RequestOptions {
 
 const VERSION = '0.1.0'
 
+/** Label key of the tag that makes a retried create safe (see {@link createSession}). */
+export const CREATE_TAG = 'agb-micro-create-id'
+
 /**
  * Creates a session (`POST /mcp/createSession`).
+ *
+ * Safe to retry: unless retries are off (`retry: false`), the session is labelled
+ * `agb-micro-create-id: <uuid>`; when a create fails ambiguously (timeout, dropped
+ * connection, 5xx) the SDK looks that label up and returns the session that was created
+ * instead of creating a second one.
  *
  * @param client - The client.
  * @param params - `imageId` (required), `labels`, `idleReleaseTimeout`, `policyId`, `contextSyncs`, `signal`, `timeout`.
@@ -87,28 +95,45 @@ const VERSION = '0.1.0'
  */
 export async function createSession(client: Client, params: CreateSessionParams): Promise<Session> {
   const p = validate(CreateSessionParamsSchema, params, 'params')
+  const signal = deadline(p, client.timeout)
+  const policy = retryPolicy(client, signal)
+  // With retries on, the session carries a client-made tag: after an ambiguous failure
+  // (the request may have created a session) we look the tag up instead of creating twice.
+  const tag = policy.attempts > 1 ? crypto.randomUUID() : undefined
+  const labels = tag ? { ...p.labels, [CREATE_TAG]: tag } : p.labels
   const body: Record<string, unknown> = {}
-  if (p.labels) body.labels = JSON.stringify(p.labels)
+  if (labels) body.labels = JSON.stringify(labels)
   if (p.idleReleaseTimeout !== undefined) body.timeout = p.idleReleaseTimeout
   if (p.policyId) body.mcpPolicyId = p.policyId
   if (p.contextSyncs?.length) {
     body.persistenceDataList = p.contextSyncs.map((c) => ({ contextId: c.contextId, path: c.path, policy: JSON.stringify(c.policy ?? DEFAULT_POLICY) }))
   }
-  const signal = deadline(p, client.timeout)
-  const envelope = await api(
-    client,
-    {
-      method: 'POST',
-      path: '/mcp/createSession',
-      query: {
-        imageId: p.imageId,
-        // Telemetry only; the official SDKs send it, whether the service needs it is [unverified].
-        sdkStats: JSON.stringify({ source: 'sdk', sdk_language: 'typescript', sdk_version: VERSION, is_release: true }),
-      },
-      body,
+  const call = {
+    method: 'POST',
+    path: '/mcp/createSession',
+    query: {
+      imageId: p.imageId,
+      // Telemetry only; the official SDKs send it, whether the service needs it is [unverified].
+      sdkStats: JSON.stringify({ source: 'sdk', sdk_language: 'typescript', sdk_version: VERSION, is_release: true }),
     },
-    signal,
-  )
+    body,
+  } as const
+  let envelope: Envelope
+  for (let attempt = 1; ; attempt++) {
+    try {
+      envelope = await api(client, call, signal)
+      break
+    } catch (error) {
+      if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts) throw error
+      const found = await findTagged(client, tag, signal).catch(() => {
+        throw error
+      })
+      if (found) return toSession(client, found, p.imageId)
+      await sleep(Math.random() * Math.min(policy.maxDelay, policy.baseDelay * 2 ** (attempt - 1)), signal).catch(() => {
+        throw error
+      })
+    }
+  }
   const data = envelope.data as { success?: unknown; errMsg?: unknown } | undefined
   if (data && data.success === false) {
     const reason = typeof data.errMsg === 'string' && data.errMsg ? data.errMsg : 'Unknown error'
@@ -129,10 +154,18 @@ export async function createSession(client: Client, params: CreateSessionParams)
   return session
 }
 
+/** The session carrying `tag`, fetched whole, if the service has one. */
+async function findTagged(client: Client, tag: string, signal: AbortSignal): Promise<Envelope | undefined> {
+  const list = await api(client, { method: 'GET', path: '/sdk/ListSession', query: { maxResults: 1, labels: JSON.stringify({ [CREATE_TAG]: tag }) }, idempotent: true }, signal)
+  const first = Array.isArray(list.data) ? (list.data[0] as { sessionId?: unknown } | undefined) : undefined
+  if (typeof first?.sessionId !== 'string') return undefined
+  return api(client, { method: 'POST', path: '/mcp/getSession', body: { sessionId: first.sessionId }, idempotent: true }, signal)
+}
+
 /** Polls GetContextInfo until every mounted context finished (`Success`) or failed. */
 async function waitForContexts(client: Client, sessionId: string, interval: number, signal: AbortSignal): Promise<void> {
   for (;;) {
-    const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', query: { sessionId } }, signal)
+    const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId } }, signal)
     const pending = contextItems(info).filter((i) => !/^(success|failed)$/i.test(String(i.status ?? '')))
     if (!pending.length) return
     await sleep(interval, signal).catch((reason: unknown) => {

@@ -53,7 +53,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
   const id = sessionId(session)
   const o = validate(DeleteSessionOptionsSchema, options ?? {}, 'options')
   const signal = deadline(o, 120_000)
-  const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', body: { sessionId: id } }, signal)
+  const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', idempotent: true, body: { sessionId: id } }, signal)
   if (!released.ok) {
     if (isNotFound(released)) return { requestId: released.requestId, confirmed: true }
     throw envelopeError(released)
@@ -62,7 +62,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
   let polls = 0
   for (;;) {
     // A transient failure while polling is not a failed deletion: keep polling until the deadline.
-    const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', body: { sessionId: id } }, signal).catch((error: unknown) => {
+    const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: id } }, signal).catch((error: unknown) => {
       if (isAgbError(error) && error.retryable && !signal.aborted) return undefined
       throw error
     })

@@ -28,6 +28,6 @@ const LabelsDataSchema = v.pipe(
  * ```
  */
 export async function getLabels(client: Client, session: SessionRef, options?: RequestOptions): Promise<Record<string, string>> {
-  const envelope = await api(client, { method: 'GET', path: '/sdk/GetLabel', query: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
+  const envelope = await api(client, { method: 'GET', path: '/sdk/GetLabel', idempotent: true, query: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
   return decode(LabelsDataSchema, envelope.data, envelope)
 }

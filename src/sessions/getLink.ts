@@ -40,6 +40,6 @@ const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) =>
 export async function getLink(client: Client, session: SessionRef, options?: GetLinkOptions): Promise<string> {
   const id = sessionId(session)
   const o = validate(GetLinkOptionsSchema, options ?? {}, 'options')
-  const envelope = await api(client, { method: 'GET', path: '/internet/getLink', query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, deadline(o, client.timeout))
+  const envelope = await api(client, { method: 'GET', path: '/internet/getLink', idempotent: true, query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, deadline(o, client.timeout))
   return decode(LinkSchema, envelope.data, envelope)
 }

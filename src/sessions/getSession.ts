@@ -21,6 +21,6 @@ import { toSession, type Session } from '../_internal/toSession.ts'
  */
 export async function getSession(client: Client, session: SessionRef, options?: RequestOptions): Promise<Session> {
   const id = sessionId(session)
-  const envelope = await api(client, { method: 'POST', path: '/mcp/getSession', body: { sessionId: id } }, deadline(options, client.timeout))
+  const envelope = await api(client, { method: 'POST', path: '/mcp/getSession', idempotent: true, body: { sessionId: id } }, deadline(options, client.timeout))
   return toSession(client, envelope, typeof session === 'object' ? (session as { imageId?: string }).imageId : undefined, id)
 }

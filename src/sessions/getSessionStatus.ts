@@ -28,6 +28,6 @@ const StatusSchema = v.pipe(
  * ```
  */
 export async function getSessionStatus(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
-  const envelope = await api(client, { method: 'POST', path: '/mcp/getSessionInfo', body: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
+  const envelope = await api(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
   return decode(StatusSchema, envelope.data, envelope)
 }

@@ -18,5 +18,5 @@ import { deadline } from '../_internal/signal.ts'
  * ```
  */
 export async function keepAlive(client: Client, session: SessionRef, options?: RequestOptions): Promise<void> {
-  await api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', query: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
+  await api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', idempotent: true, query: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
 }

@@ -42,6 +42,6 @@ export type ToolInfo = v.InferOutput<typeof ToolsSchema>[number]
  */
 export async function listTools(client: Client, image: string | { readonly imageId?: string }, options?: RequestOptions): Promise<ToolInfo[]> {
   const imageId = validate(nonEmpty('imageId'), typeof image === 'string' ? image : image?.imageId, 'imageId')
-  const envelope = await api(client, { method: 'POST', path: '/mcp/listTools', query: { imageId } }, deadline(options, client.timeout))
+  const envelope = await api(client, { method: 'POST', path: '/mcp/listTools', idempotent: true, query: { imageId } }, deadline(options, client.timeout))
   return decode(ToolsSchema, envelope.data, envelope)
 }

@@ -48,6 +48,6 @@ export type SessionInfo = v.InferOutput<typeof SessionInfoSchema>
  * ```
  */
 export async function sessionInfo(client: Client, session: SessionRef, options?: RequestOptions): Promise<SessionInfo> {
-  const envelope = await api(client, { method: 'POST', path: '/mcp/getMcpResource', body: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
+  const envelope = await api(client, { method: 'POST', path: '/mcp/getMcpResource', idempotent: true, body: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
   return decode(SessionInfoSchema, envelope.data, envelope)
 }

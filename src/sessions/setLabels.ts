@@ -23,5 +23,5 @@ import { LabelsSchema } from '../_internal/labels.ts'
 export async function setLabels(client: Client, session: SessionRef, labels: Record<string, string>, options?: RequestOptions): Promise<void> {
   const id = sessionId(session)
   const l = validate(v.pipe(LabelsSchema, v.check((o) => Object.keys(o).length > 0, 'labels must not be empty')), labels, 'labels')
-  await api(client, { method: 'POST', path: '/sdk/SetLabel', query: { sessionId: id, Labels: JSON.stringify(l) } }, deadline(options, client.timeout))
+  await api(client, { method: 'POST', path: '/sdk/SetLabel', idempotent: true, query: { sessionId: id, Labels: JSON.stringify(l) } }, deadline(options, client.timeout))
 }
