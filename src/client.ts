@@ -23,7 +23,14 @@ const ClientOptionsSchema = v.object({
     ], 'retry must be false or { attempts, baseDelay, maxDelay }'),
   ),
   hooks: v.optional(v.custom<ClientHooks>((h) => typeof h === 'object' && h !== null, 'hooks must be an object')),
+  webSocket: v.optional(v.custom<WebSocketConstructor>((f) => typeof f === 'function', 'webSocket must be a WebSocket constructor')),
 })
+
+/**
+ * A WebSocket constructor that accepts `{ headers }` as its second argument: Deno's, Bun's,
+ * Node 22+'s global one, or `ws`'s on Node 20.
+ */
+export type WebSocketConstructor = new (url: string, options?: { headers?: Record<string, string> }) => unknown
 
 /** Options for {@link createClient}. */
 export interface ClientOptions {
@@ -44,6 +51,12 @@ export interface ClientOptions {
   retry?: RetryOptions | false
   /** Logging hooks receiving redacted request/response summaries. */
   hooks?: ClientHooks
+  /**
+   * WebSocket constructor for streaming, for runtimes without a global one (Node 20:
+   * `import { WebSocket } from 'ws'`). Default: the global `WebSocket`; on Workers, `fetch`
+   * with `Upgrade: websocket`.
+   */
+  webSocket?: WebSocketConstructor
 }
 
 /**
@@ -66,6 +79,8 @@ export interface Client {
   readonly retry?: RetryOptions | false
   /** Logging hooks, if set. */
   readonly hooks?: ClientHooks
+  /** The injected WebSocket constructor, if any. */
+  readonly webSocket?: WebSocketConstructor
 }
 
 /**
@@ -91,6 +106,7 @@ export function createClient(options: ClientOptions): Client {
     ...(o.fetch ? { fetch: o.fetch } : {}),
     ...(o.retry !== undefined ? { retry: o.retry } : {}),
     ...(o.hooks ? { hooks: o.hooks } : {}),
+    ...(o.webSocket ? { webSocket: o.webSocket } : {}),
   }
   Object.defineProperty(client, 'apiKey', { value: o.apiKey, enumerable: false })
   return Object.freeze(client) as Client

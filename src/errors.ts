@@ -15,6 +15,7 @@
  * | `server_error` | The service failed (HTTP 5xx). Usually worth a retry. |
  * | `api_error` | The service refused the request (`success: false`) for another reason. |
  * | `tool_error` | A sandbox tool reported a failure (`isError: true`). |
+ * | `unsupported` | This runtime cannot do it (e.g. a browser WebSocket cannot send the session token). |
  */
 export type AgbErrorCode =
   | 'invalid_input'
@@ -29,6 +30,7 @@ export type AgbErrorCode =
   | 'server_error'
   | 'api_error'
   | 'tool_error'
+  | 'unsupported'
 
 /** Extra facts attached to an {@link AgbError}. */
 export interface AgbErrorDetails {

@@ -61,7 +61,8 @@ const KINDS: [keyof ExecutionResult, string[]][] = [
   ['chart', ['application/vnd.vegalite.v5+json', 'application/vnd.vegalite.v4+json', 'chart']],
 ]
 
-function toItem(raw: unknown): ExecutionResult | undefined {
+/** One result item (MIME map, short keys or a JSON string) as an {@link ExecutionResult}. */
+export function toItem(raw: unknown): ExecutionResult | undefined {
   let item = raw
   // Items may arrive JSON-encoded, even twice; non-JSON strings are plain text results.
   for (let i = 0; i < 2 && typeof item === 'string'; i++) {

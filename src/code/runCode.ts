@@ -6,33 +6,15 @@ import { parseCodeResult, type CodeOutcome } from '../_internal/parseCodeResult.
 import { sessionId } from '../_internal/sessionId.ts'
 import { deadline, remoteBudget } from '../_internal/signal.ts'
 import { requestOptionEntries, validate } from '../_internal/validate.ts'
+import { streamCode, type CodeEvent } from './streamCode.ts'
+import { LanguageSchema, type Language } from '../_internal/language.ts'
 
-const ALIASES: Record<string, Language> = {
-  python: 'python',
-  py: 'python',
-  python3: 'python',
-  javascript: 'javascript',
-  js: 'javascript',
-  node: 'javascript',
-  nodejs: 'javascript',
-  java: 'java',
-  r: 'r',
-}
-
-/** Languages the sandbox runs. Aliases `py`, `python3`, `js`, `node`, `nodejs` are accepted too. */
-export type Language = 'python' | 'javascript' | 'java' | 'r'
+const fn = (name: string) => v.optional(v.custom<(text: string) => void>((f) => typeof f === 'function', `${name} must be a function`))
 
 const RunCodeOptionsSchema = v.object({
-  language: v.optional(
-    v.pipe(
-      v.string('language must be a string'),
-      v.trim(),
-      v.toLowerCase(),
-      v.check((l) => l in ALIASES, 'language must be python, javascript, java or r (or py, python3, js, node, nodejs)'),
-      v.transform((l) => ALIASES[l]!),
-    ),
-    'python',
-  ),
+  language: LanguageSchema,
+  onStdout: fn('onStdout'),
+  onStderr: fn('onStderr'),
   ...requestOptionEntries,
 })
 
@@ -46,6 +28,10 @@ export interface RunCodeOptions extends RequestOptions {
    * what ran instead of the call being cut by the transport.
    */
   timeout?: number
+  /** Called with each stdout chunk as it is produced (streams over the session's WebSocket, see `streamCode`). */
+  onStdout?: (text: string) => void
+  /** Called with each stderr chunk as it is produced (streams over the session's WebSocket). */
+  onStderr?: (text: string) => void
 }
 
 /** The result of {@link runCode}. A failure of the code itself is `error`, not an exception. */
@@ -64,7 +50,7 @@ export interface RunCodeResult extends CodeOutcome {
  * @param client - The client.
  * @param session - The session or its id.
  * @param code - Source text.
- * @param options - `language` (default python), `timeout` (ms, default 65 000), `signal`.
+ * @param options - `language` (default python), `timeout` (ms, default 65 000), `onStdout`/`onStderr` (live output), `signal`.
  * @returns `text` (the main text result), `stdout`, `stderr`, `results` by MIME kind, `error`, `executionCount`, `executionTime`.
  * @throws AgbError `invalid_input` for an unknown language; `session_not_found`, `timeout`, `tool_error`, ...
  * @example
@@ -78,7 +64,32 @@ export async function runCode(client: Client, session: SessionRef, code: string,
   const c = validate(v.string('code must be a string'), code, 'code')
   const o = validate(RunCodeOptionsSchema, options ?? {}, 'options')
   const timeout = o.timeout ?? 65_000
+  if (o.onStdout || o.onStderr) return collect(streamCode(client, session, c, { ...o, timeout }), o)
   const args = { code: c, language: o.language, timeout_s: Math.floor(remoteBudget(timeout) / 1000) }
   const output = await callTool(client, session, 'run_code', args, deadline({ signal: o.signal, timeout }, 0))
   return { ...parseCodeResult(toolText(output, 'run_code')), requestId: output.requestId }
+}
+
+/** Assembles a {@link RunCodeResult} from a stream, passing output to the callbacks live. */
+async function collect(stream: AsyncIterable<CodeEvent>, o: RunCodeOptions): Promise<RunCodeResult> {
+  const out: RunCodeResult = { success: true, stdout: '', stderr: '', logs: { stdout: [], stderr: [] }, results: [], executionTime: 0, requestId: '' }
+  for await (const event of stream) {
+    if (event.type === 'stdout' || event.type === 'stderr') {
+      out.logs[event.type].push(event.text)
+      out[event.type] += event.text
+      ;(event.type === 'stdout' ? o.onStdout : o.onStderr)?.(event.text)
+    } else if (event.type === 'result') {
+      out.results.push(event.result)
+      if (event.result.text !== undefined && (event.result.isMainResult || out.text === undefined)) out.text = event.result.text
+    } else if (event.type === 'error') {
+      out.error = event.error
+      out.success = false
+    } else {
+      if (event.status === 'failed') out.success = false
+      if (event.executionCount !== undefined) out.executionCount = event.executionCount
+      out.executionTime = event.executionTime
+      out.requestId = event.requestId
+    }
+  }
+  return out
 }

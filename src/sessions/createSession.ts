@@ -99,7 +99,8 @@ export async function createSession(client: Client, params: CreateSessionParams)
   const policy = retryPolicy(client, signal)
   // With retries on, the session carries a client-made tag: after an ambiguous failure
   // (the request may have created a session) we look the tag up instead of creating twice.
-  const tag = policy.attempts > 1 ? crypto.randomUUID() : undefined
+  // The tag starts with the creation time (base 36) so `reapSessions` can tell a session's age.
+  const tag = policy.attempts > 1 ? `${Date.now().toString(36)}-${crypto.randomUUID()}` : undefined
   const labels = tag ? { ...p.labels, [CREATE_TAG]: tag } : p.labels
   const body: Record<string, unknown> = {}
   if (labels) body.labels = JSON.stringify(labels)
@@ -124,6 +125,13 @@ export async function createSession(client: Client, params: CreateSessionParams)
       envelope = await api(client, call, signal)
       break
     } catch (error) {
+      if (tag && signal.aborted) {
+        // The create may have gone through before the abort: find and delete that session
+        // in the background, so an aborted create cannot leak a paid session.
+        void findTagged(client, tag, AbortSignal.timeout(15_000))
+          .then((found) => found && deleteSession(client, (found.data as { sessionId: string }).sessionId, { wait: false }))
+          .catch(() => undefined)
+      }
       if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts) throw error
       const found = await findTagged(client, tag, signal).catch(() => {
         throw error

@@ -4,6 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError, isAgbError } from '../errors.ts'
 import { envelopeError, isNotFound, send } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
+import { socketClosers } from '../_internal/sockets.ts'
 import { deadline, sleep } from '../_internal/signal.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 
@@ -58,6 +59,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
     if (isNotFound(released)) return { requestId: released.requestId, confirmed: true }
     throw envelopeError(released)
   }
+  for (const close of socketClosers) close(id)
   if (o.wait === false) return { requestId: released.requestId, confirmed: false }
   let polls = 0
   for (;;) {

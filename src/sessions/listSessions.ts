@@ -56,7 +56,8 @@ async function page(client: Client, o: v.InferOutput<typeof ListSessionsOptionsS
     client,
     {
       method: 'GET',
-      path: '/sdk/ListSession', idempotent: true, 
+      path: '/sdk/ListSession',
+      idempotent: true,
       query: { maxResults: o.maxResults ?? 10, nextToken: nextToken || undefined, labels: JSON.stringify(o.labels ?? {}) },
     },
     deadline(o, client.timeout),
