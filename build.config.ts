@@ -4,7 +4,7 @@ import { defineBuildConfig } from 'unbuild'
 // package.json: esbuild consumers can only drop unused operations and their valibot
 // schemas when both hold.
 export default defineBuildConfig({
-  entries: ['src/index'],
+  entries: ['src/index', 'src/proxy'],
   outDir: 'dist',
   declaration: 'node16',
   clean: true,

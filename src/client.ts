@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { ClientHooks, FetchLike, RetryOptions } from './types.ts'
+import { AgbError } from './errors.ts'
 import { optionalMs, validate } from './_internal/validate.ts'
 
 /** The AGB cloud API host. A bare host gets `https://`. */
@@ -7,7 +8,8 @@ export const DEFAULT_ENDPOINT = 'https://sdk-api.agb.cloud'
 
 const ClientOptionsSchema = v.object({
   // The key's value is never echoed into a message, whatever it is.
-  apiKey: v.pipe(v.string('apiKey is required (a string)'), v.trim(), v.nonEmpty('apiKey is required')),
+  apiKey: v.optional(v.pipe(v.string('apiKey is required (a string)'), v.trim())),
+  proxy: v.optional(v.boolean('proxy must be a boolean')),
   endpoint: v.optional(v.pipe(v.string('endpoint must be a string'), v.trim(), v.nonEmpty('endpoint must not be empty'))),
   fetch: v.optional(v.custom<FetchLike>((f) => typeof f === 'function', 'fetch must be a function')),
   timeout: optionalMs('timeout'),
@@ -34,8 +36,16 @@ export type WebSocketConstructor = new (url: string, options?: { headers?: Recor
 
 /** Options for {@link createClient}. */
 export interface ClientOptions {
-  /** Your AGB API key. Required. Sent only to `endpoint`, never to session hosts or presigned URLs. */
-  apiKey: string
+  /**
+   * Your AGB API key. Required, except with `proxy: true`. Sent only to `endpoint`, never to
+   * session hosts or presigned URLs.
+   */
+  apiKey?: string
+  /**
+   * `endpoint` is an `agb-micro/proxy` handler (browsers): no API key is sent (the proxy adds
+   * it), and `streamCode` streams through the proxy over fetch.
+   */
+  proxy?: boolean
   /**
    * API base URL. Default `https://sdk-api.agb.cloud`. A bare host gets `https://`; an
    * explicit `http://` (AGB Local) is kept. Trailing slashes are dropped.
@@ -73,8 +83,10 @@ export interface Client {
   readonly fetch?: FetchLike
   /** Extra headers for API requests. */
   readonly headers: Readonly<Record<string, string>>
-  /** The API key (non-enumerable). */
+  /** The API key (non-enumerable; empty with `proxy: true`). */
   readonly apiKey: string
+  /** `true` when `endpoint` is an `agb-micro/proxy` handler. */
+  readonly proxy?: boolean
   /** The retry policy, if set. */
   readonly retry?: RetryOptions | false
   /** Logging hooks, if set. */
@@ -97,8 +109,10 @@ export interface Client {
 /* @__NO_SIDE_EFFECTS__ */
 export function createClient(options: ClientOptions): Client {
   const o = validate(ClientOptionsSchema, options ?? {}, 'options')
+  if (!o.apiKey && !o.proxy) throw new AgbError('invalid_input', 'Invalid options.apiKey: apiKey is required (or proxy: true with a proxy endpoint)')
   let endpoint = (o.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '')
-  if (!/^https?:\/\//i.test(endpoint)) endpoint = `https://${endpoint}`
+  // A path (`/agb`) is a same-origin proxy in a browser; a bare host gets https://.
+  if (!/^https?:\/\//i.test(endpoint) && !endpoint.startsWith('/')) endpoint = `https://${endpoint}`
   const client = {
     endpoint,
     timeout: o.timeout ?? 60_000,
@@ -107,7 +121,8 @@ export function createClient(options: ClientOptions): Client {
     ...(o.retry !== undefined ? { retry: o.retry } : {}),
     ...(o.hooks ? { hooks: o.hooks } : {}),
     ...(o.webSocket ? { webSocket: o.webSocket } : {}),
+    ...(o.proxy ? { proxy: true } : {}),
   }
-  Object.defineProperty(client, 'apiKey', { value: o.apiKey, enumerable: false })
+  Object.defineProperty(client, 'apiKey', { value: o.apiKey ?? '', enumerable: false })
   return Object.freeze(client) as Client
 }

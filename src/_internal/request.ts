@@ -128,7 +128,7 @@ async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, atte
       body: call.method === 'POST' ? (call.body ?? {}) : undefined,
       headers: {
         ...client.headers,
-        authorization: `Bearer ${client.apiKey}`,
+        ...(client.apiKey ? { authorization: `Bearer ${client.apiKey}` } : {}),
         'content-type': 'application/json',
       },
       signal,

@@ -88,6 +88,7 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
   let stop: (() => void) | undefined
   const stream = new ReadableStream<CodeEvent>({
     async start(controller) {
+      if (client.proxy) return viaProxy(client, id, source, o.language, timeout, signal, controller, (cancel) => (stop = cancel))
       let handle: Session
       let connection: Connection
       try {
@@ -213,4 +214,68 @@ async function sessionHandle(client: Client, session: SessionRef, id: string, si
   if (typeof session === 'object' && (session as Session).wsUrl && (session as Session).token) return session as Session
   const envelope = await api(client, { method: 'POST', path: '/mcp/getSession', body: { sessionId: id }, idempotent: true }, signal)
   return toSession(client, envelope, undefined, id)
+}
+
+/**
+ * Browsers cannot send the token header on a WebSocket: through `agb-micro/proxy` the same
+ * events arrive as NDJSON over a fetch stream, and a failure arrives as a last line.
+ */
+async function viaProxy(
+  client: Client,
+  sessionId: string,
+  code: string,
+  language: string,
+  timeout: number,
+  signal: AbortSignal,
+  controller: ReadableStreamDefaultController<CodeEvent>,
+  onCancel: (cancel: () => void) => void,
+): Promise<void> {
+  const label = `[POST ${client.endpoint}/agb-micro/stream]`
+  let response: Response
+  try {
+    response = await (client.fetch ?? globalThis.fetch)(`${client.endpoint}/agb-micro/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...client.headers },
+      body: JSON.stringify({ sessionId, code, language, timeout }),
+      signal,
+    })
+  } catch (error) {
+    return controller.error(transportError(error, signal, label))
+  }
+  if (!response.ok || !response.body) {
+    const text = await response.text().catch(() => '')
+    let message = text
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? text
+    } catch {
+      // not JSON: keep the text
+    }
+    const code = response.status === 403 ? 'unauthorized' : response.status === 429 ? 'rate_limited' : response.status >= 500 ? 'server_error' : 'api_error'
+    return controller.error(new AgbError(code, `${label} HTTP ${response.status}: ${message.slice(0, 300)}`, { status: response.status }))
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+  onCancel(() => void reader.cancel().catch(() => undefined))
+  let buffer = ''
+  let ended = false
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      buffer += value
+      let newline: number
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).trim()
+        buffer = buffer.slice(newline + 1)
+        if (!line) continue
+        const event = JSON.parse(line) as CodeEvent | { type: 'failure'; code: AgbError['code']; message: string }
+        if (event.type === 'failure') return controller.error(new AgbError(event.code, event.message))
+        controller.enqueue(event)
+        if (event.type === 'end') ended = true
+      }
+    }
+  } catch (error) {
+    return controller.error(signal.aborted ? transportError(error, signal, label) : new AgbError('network', `${label} stream broken: ${String(error).slice(0, 200)}`, { cause: error, retryable: true }))
+  }
+  if (!ended) return controller.error(new AgbError('network', `${label} the stream ended without an end event`, { retryable: true }))
+  controller.close()
 }

@@ -1,0 +1,1 @@
+export * from './proxy/createProxyHandler.ts'
