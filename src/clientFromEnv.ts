@@ -4,7 +4,8 @@ import { createClient, type Client, type ClientOptions } from './client.ts'
 /**
  * Creates a client from an environment-like object: a Worker's `env`, `process.env`,
  * `Deno.env.toObject()`, `import.meta.env`. Reads `AGB_API_KEY` (required), `AGB_ENDPOINT`
- * and `AGB_TIMEOUT_MS`. The SDK never reads the environment by itself: you pass it in.
+ * and `AGB_TIMEOUT_MS`. The SDK never reads the environment by itself: you pass it in (with
+ * least-privilege Deno, pass `{ AGB_API_KEY: Deno.env.get('AGB_API_KEY') }` and allow just that).
  *
  * @param env - An object of environment variables.
  * @param overrides - Options that win over the environment (e.g. `fetch`, `headers`).
@@ -15,9 +16,9 @@ import { createClient, type Client, type ClientOptions } from './client.ts'
  * export default { fetch: (req, env) => handle(req, clientFromEnv(env)) }
  * ```
  */
-export function clientFromEnv(env: Record<string, unknown>, overrides?: Partial<ClientOptions>): Client {
+export function clientFromEnv(env: object, overrides?: Partial<ClientOptions>): Client {
   const read = (name: string) => {
-    const value = env?.[name]
+    const value = (env as Record<string, unknown> | undefined)?.[name]
     return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
   }
   const apiKey = overrides?.apiKey ?? read('AGB_API_KEY')

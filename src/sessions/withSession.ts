@@ -1,7 +1,7 @@
 import type { Client } from '../client.ts'
 import type { Session } from '../_internal/toSession.ts'
 import { createSession, type CreateSessionParams } from './createSession.ts'
-import { deleteSession } from './deleteSession.ts'
+import { deleteSession, type DeleteSessionOptions } from './deleteSession.ts'
 
 /**
  * Creates a session, runs `fn` with it, and deletes the session whatever happens: when `fn`
@@ -12,7 +12,8 @@ import { deleteSession } from './deleteSession.ts'
  * but the deletion fails, the deletion error is thrown, so a leaked session is never silent.
  *
  * @param client - The client.
- * @param params - What to create (see `createSession`); `signal`/`timeout` apply to the creation.
+ * @param params - What to create (see `createSession`); `signal`/`timeout` apply to the creation;
+ *   `delete` holds options for the deletion (e.g. `{ wait: false }` in serverless handlers).
  * @param fn - Your work with the session.
  * @returns What `fn` returns.
  * @throws Whatever `fn` throws; AgbError from creation or deletion.
@@ -21,15 +22,20 @@ import { deleteSession } from './deleteSession.ts'
  * const out = await withSession(client, { imageId: 'agb-code-space-1' }, (s) => runCode(client, s, 'print(1)'))
  * ```
  */
-export async function withSession<T>(client: Client, params: CreateSessionParams, fn: (session: Session) => T | Promise<T>): Promise<T> {
+export async function withSession<T>(
+  client: Client,
+  params: CreateSessionParams & { delete?: DeleteSessionOptions },
+  fn: (session: Session) => T | Promise<T>,
+): Promise<T> {
   const session = await createSession(client, params)
+  const options = params.delete
   let result: T
   try {
     result = await fn(session)
   } catch (error) {
-    await deleteSession(client, session).catch(() => undefined)
+    await deleteSession(client, session, options).catch(() => undefined)
     throw error
   }
-  await deleteSession(client, session)
+  await deleteSession(client, session, options)
   return result
 }
