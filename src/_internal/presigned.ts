@@ -23,8 +23,10 @@ export async function presignedFetch(
       ...(init.body !== undefined ? { body: init.body } : {}),
       ...(init.contentType ? { headers: { 'content-type': init.contentType } } : {}),
       signal: init.signal,
-      // Required by fetch for stream bodies; ignored otherwise.
-      ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      // Stream bodies need `duplex`; and `redirect: 'error'` keeps Node's fetch from teeing the
+      // body to replay it on a redirect, which held the whole upload in memory (undici#4058).
+      // A stream cannot be replayed anyway.
+      ...(init.body instanceof ReadableStream ? { duplex: 'half', redirect: 'error' } : {}),
     } as RequestInit)
   } catch (error) {
     throw transportError(error, init.signal, label)
