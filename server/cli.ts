@@ -8,7 +8,8 @@ import { serve } from './serve.ts'
 import type { AgbLocal, Isolation } from './types.ts'
 
 const USAGE = `Usage: tsx server/cli.ts [--port <n>] [--host <addr>] [--api-key <key>] [--data-dir <dir>]
-  [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>] [--max-lifetime <s>]`
+  [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>] [--max-lifetime <s>]
+  [--max-body-bytes <n>] [--max-output-bytes <n>]`
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`)
@@ -35,6 +36,8 @@ const { values } = (() => {
         'max-sessions': { type: 'string' },
         'idle-timeout': { type: 'string' },
         'max-lifetime': { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+        'max-output-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -65,6 +68,8 @@ try {
     ...(values['max-sessions'] !== undefined ? { maxSessions: number(values['max-sessions'], 'max-sessions') } : {}),
     ...(values['idle-timeout'] !== undefined ? { defaultIdleTimeout: number(values['idle-timeout'], 'idle-timeout') } : {}),
     ...(values['max-lifetime'] !== undefined ? { maxLifetime: number(values['max-lifetime'], 'max-lifetime') } : {}),
+    ...(values['max-body-bytes'] !== undefined ? { maxBodyBytes: number(values['max-body-bytes'], 'max-body-bytes') } : {}),
+    ...(values['max-output-bytes'] !== undefined ? { maxOutputBytes: number(values['max-output-bytes'], 'max-output-bytes') } : {}),
   })
 } catch (e) {
   fail((e as Error).message)
@@ -73,11 +78,18 @@ try {
 const base = local.handler
 const logged: AgbLocal = {
   ...local,
+  // Path only: query strings carry labels, signatures and tokens; headers carry the API key.
   handler: async (req) => {
     const started = performance.now()
-    const res = await base(req)
-    log(`${req.method} ${new URL(req.url).pathname} ${res.status} ${Math.round(performance.now() - started)}ms`)
-    return res
+    const line = (status: string) => log(`${req.method} ${new URL(req.url).pathname} ${status} ${Math.round(performance.now() - started)}ms`)
+    try {
+      const res = await base(req)
+      line(String(res.status))
+      return res
+    } catch (e) {
+      line('-') // no answer: client gone, or an injected hang/drop fault
+      throw e
+    }
   },
 }
 

@@ -18,6 +18,9 @@ export interface LocalConfig {
   defaultIdleTimeoutMs: number
   maxLifetimeMs: number
   images: string[]
+  maxBodyBytes: number
+  maxOutputBytes: number
+  recordBodyLimit: number
   log: (line: string) => void
 }
 
@@ -38,6 +41,9 @@ export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
     defaultIdleTimeoutMs: (options.defaultIdleTimeout ?? 300) * 1000,
     maxLifetimeMs: (options.maxLifetime ?? 1800) * 1000,
     images: options.images ?? ['agb-code-space-1', 'agb-code-space-2'],
+    maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
+    maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+    recordBodyLimit: options.recordBodyLimit ?? 4096,
     log,
   }
 }

@@ -1,6 +1,8 @@
 import { resolveConfig } from './config.ts'
 import { createHandler } from './createHandler.ts'
+import { createFaults } from './faults/createFaults.ts'
 import { createSessionStore } from './sessions/createSessionStore.ts'
+import { attachStorage } from './storage/attachStorage.ts'
 import type { AgbLocal, AgbLocalOptions, RecordedRequest } from './types.ts'
 
 /**
@@ -17,7 +19,9 @@ export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
   const config = resolveConfig(options)
   const store = createSessionStore(config)
   const requests: RecordedRequest[] = []
-  const handler = createHandler({ config, store, requests })
+  const faults = createFaults()
+  const handler = createHandler({ config, store, requests, faults })
+  const oss = attachStorage(config, store, handler)
   let closing: Promise<void> | undefined
   return {
     apiKey: config.apiKey,
@@ -26,6 +30,11 @@ export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
     liveSessions: () => store.liveCount(),
     sessionProcessCount: () => store.processCount(),
     requests,
-    close: () => (closing ??= store.closeAll()),
+    oss,
+    faults: { add: (spec) => faults.add(spec), clear: () => faults.clear(), pending: () => faults.pending() },
+    close: () => {
+      faults.closeAll()
+      return (closing ??= store.closeAll())
+    },
   }
 }

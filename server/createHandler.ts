@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { LocalConfig } from './config.ts'
+import type { FaultStore } from './faults/createFaults.ts'
+import { faultResponse } from './faults/faultResponse.ts'
 import { checkBearer } from './http/checkBearer.ts'
 import { CORS_HEADERS, fail } from './http/envelope.ts'
-import type { RouteContext } from './routes/Route.ts'
+import type { Route, RouteContext } from './routes/Route.ts'
 import { BadRequest } from './routes/Route.ts'
 import { matchRoute } from './routes/routes.ts'
 import type { SessionStore } from './sessions/createSessionStore.ts'
@@ -14,18 +16,50 @@ export interface HandlerDeps {
   store: SessionStore
   /** Appended to for every request; trimmed to the newest {@link MAX_RECORDED}. */
   requests: RecordedRequest[]
+  faults: FaultStore
 }
 
 const MAX_RECORDED = 1000
+const EMPTY = new Uint8Array(0)
+const TOO_LARGE = Symbol('too large')
+const LINK_CALL = /^\/link\/[^/]+\/callTool$/
 
 function withCors(res: Response): Response {
   for (const [k, v] of Object.entries(CORS_HEADERS)) res.headers.set(k, v)
   return res
 }
 
-function record(requests: RecordedRequest[], req: Request, body: string): void {
-  requests.push({ method: req.method, url: req.url, headers: Object.fromEntries(req.headers), body })
+function record(deps: HandlerDeps, req: Request, body: string | Uint8Array): void {
+  const limit = deps.config.recordBodyLimit
+  let text: string
+  if (typeof body === 'string') text = body
+  else if (body.length <= limit) text = new TextDecoder().decode(body)
+  else text = `${new TextDecoder().decode(body.subarray(0, limit))}…[truncated ${body.length - limit} bytes]`
+  const { requests } = deps
+  requests.push({ method: req.method, url: req.url, headers: Object.fromEntries(req.headers), body: text })
   if (requests.length > MAX_RECORDED) requests.splice(0, requests.length - MAX_RECORDED)
+}
+
+/** Reads the whole body, or stops at `limit` bytes (a declared Content-Length is checked first). */
+async function readBody(req: Request, limit: number): Promise<Uint8Array | typeof TOO_LARGE> {
+  const declared = Number(req.headers.get('content-length') ?? NaN)
+  if (declared > limit) return TOO_LARGE
+  if (!req.body) return EMPTY
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length
+    if (size > limit) return TOO_LARGE // leaving the loop cancels the stream
+    chunks.push(chunk)
+  }
+  if (chunks.length === 1) return chunks[0]!
+  const all = new Uint8Array(size)
+  let at = 0
+  for (const c of chunks) {
+    all.set(c, at)
+    at += c.length
+  }
+  return all
 }
 
 function parseBody(text: string): Record<string, unknown> {
@@ -40,23 +74,29 @@ function parseBody(text: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
+/** The tool a `/mcp` or linkUrl `callTool` request calls (for tool-scoped faults). */
+function toolName(path: string, bodyText: string): string | undefined {
+  const key = path === '/mcp' ? 'name' : LINK_CALL.test(path) ? 'tool' : undefined
+  if (!key) return undefined
+  try {
+    const value = (JSON.parse(bodyText) as Record<string, unknown>)[key]
+    return typeof value === 'string' ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * The web-standard AGB Local handler: CORS (204 preflight without auth), request recording,
- * bearer-key check (403 AccessDenied envelope), routing, and envelope errors instead of crashes.
+ * The web-standard AGB Local handler: CORS (204 preflight without auth), body size cap (413),
+ * request recording, injected faults, bearer-key check (403 AccessDenied envelope), routing,
+ * and envelope errors instead of crashes.
  */
 export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
-  const { config, store, requests } = deps
-  return async (req) => {
-    const requestId = randomUUID().toUpperCase()
-    const url = new URL(req.url)
-    if (req.method === 'OPTIONS') {
-      record(requests, req, '')
-      return withCors(new Response(null, { status: 204, headers: { 'x-request-id': requestId } }))
-    }
-    const bodyText = req.method === 'GET' || req.method === 'HEAD' ? '' : await req.text()
-    record(requests, req, bodyText)
-    const match = matchRoute(req.method, url.pathname)
-    const needsKey = match.route ? match.route.auth === 'apiKey' : !/^\/(link|ws)\//.test(url.pathname)
+  const { config, store, faults } = deps
+
+  async function answer(req: Request, url: URL, requestId: string, match: ReturnType<typeof matchRoute>, bodyBytes: Uint8Array, bodyText: string): Promise<Response> {
+    const route: Route | undefined = match.route
+    const needsKey = route ? route.auth === 'apiKey' : !/^\/(link|ws|resource)\//.test(url.pathname)
     if (needsKey && !checkBearer(req.headers.get('authorization'), config.apiKey)) {
       return withCors(fail(requestId, 403, 'AccessDenied', 'access denied'))
     }
@@ -66,7 +106,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
     }
     let parsed: Record<string, unknown> | undefined
     const ctx: RouteContext = {
-      req, url, requestId, config, store, bodyText, params: match.params,
+      req, url, requestId, config, store, bodyText, bodyBytes, params: match.params,
       body: () => (parsed ??= parseBody(bodyText)),
     }
     try {
@@ -76,5 +116,31 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       config.log(`AGB Local: internal error on ${req.method} ${url.pathname}: ${(e as Error).stack ?? e}`)
       return withCors(fail(requestId, 500, 'InternalError', 'internal error'))
     }
+  }
+
+  return async (req) => {
+    const requestId = randomUUID().toUpperCase()
+    const url = new URL(req.url)
+    if (req.method === 'OPTIONS') {
+      record(deps, req, '')
+      return withCors(new Response(null, { status: 204, headers: { 'x-request-id': requestId } }))
+    }
+    const match = matchRoute(req.method, url.pathname)
+    let bodyBytes: Uint8Array = EMPTY
+    if (match.route?.rawBody) record(deps, req, '[streamed body, not recorded]')
+    else if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const read = await readBody(req, config.maxBodyBytes)
+      if (read === TOO_LARGE) {
+        record(deps, req, `[body over ${config.maxBodyBytes} bytes, not read]`)
+        return withCors(fail(requestId, 413, 'RequestEntityTooLarge', `request body exceeds the limit of ${config.maxBodyBytes} bytes`))
+      }
+      bodyBytes = read
+      record(deps, req, read)
+    } else record(deps, req, '')
+    const bodyText = bodyBytes.length ? new TextDecoder().decode(bodyBytes) : ''
+    const run = () => answer(req, url, requestId, match, bodyBytes, bodyText)
+    const fault = faults.take({ path: url.pathname, ...(faults.wantsTool() ? { tool: toolName(url.pathname, bodyText) } : {}) })
+    if (!fault) return run()
+    return withCors(await faultResponse(fault, { requestId, signal: req.signal, isLink: LINK_CALL.test(url.pathname), faults, real: run }))
   }
 }

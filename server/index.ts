@@ -1,4 +1,5 @@
 export { createAgbLocal } from './createAgbLocal.ts'
 export { serve } from './serve.ts'
 export type { ServeOptions, Server } from './serve.ts'
-export type { AgbLocal, AgbLocalOptions, Isolation, RecordedRequest } from './types.ts'
+export type { LocalOss } from './storage/LocalOss.ts'
+export type { AgbLocal, AgbLocalOptions, FaultKind, Faults, FaultSpec, Isolation, RecordedRequest } from './types.ts'

@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
+import { isDroppedConnection } from './faults/droppedConnection.ts'
 import type { AgbLocal } from './types.ts'
 
 /** Options of {@link serve}. */
@@ -48,14 +49,26 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   else res.writeHead(response.status, headers) // Node fills in the standard reason phrase
   if (!response.body) return void res.end()
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (!res.write(chunk)) await new Promise((r) => res.once('drain', r))
+    if (res.destroyed) break // client gone: leaving the loop cancels the body stream
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done)
+          res.off('close', done)
+          resolve()
+        }
+        res.once('drain', done)
+        res.once('close', done)
+      })
+    }
   }
   res.end()
 }
 
 /**
  * Serves an AgbLocal over node:http (127.0.0.1, ephemeral port by default), streaming request
- * and response bodies. WebSocket upgrades go to `local.handleUpgrade` when it exists.
+ * and response bodies. WebSocket upgrades go to `local.handleUpgrade` when it exists. A
+ * handler rejecting with an injected `drop` fault destroys the connection without an answer.
  * @example
  * const server = await serve(createAgbLocal(), { port: 0 })
  * console.log(server.url)
@@ -72,6 +85,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
       .then(() => local.handler(toRequest(req, origin, abort.signal)))
       .then((response) => writeResponse(res, response))
       .catch((e: unknown) => {
+        if (isDroppedConnection(e)) return void req.socket.destroy() // injected 'drop' fault
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'application/json' })
           res.end(JSON.stringify({ success: false, code: 'InternalError', message: String((e as Error)?.message ?? e) }))

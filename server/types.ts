@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { LocalOss } from './storage/LocalOss.ts'
 
 /** How session processes are confined. */
 export type Isolation = 'auto' | 'bwrap' | 'none'
@@ -22,8 +23,80 @@ export interface AgbLocalOptions {
   maxLifetime?: number
   /** Image ids createSession accepts. Default `['agb-code-space-1', 'agb-code-space-2']`. */
   images?: string[]
+  /** Request bodies larger than this get HTTP 413 with the error envelope. Default 20 MiB. */
+  maxBodyBytes?: number
+  /**
+   * Output kept per stream (stdout, stderr) of one `run_code` or `shell` call; the rest is
+   * dropped and a `…[truncated N bytes]` marker line appended. Default 1 MiB.
+   */
+  maxOutputBytes?: number
+  /** Bodies in {@link AgbLocal.requests} are cut to this many bytes (with a marker). Default 4096. */
+  recordBodyLimit?: number
   /** Receives operational lines (warnings, releases). Default: silent. */
   log?: (line: string) => void
+}
+
+/** What an injected fault does to a matching request (see {@link Faults.add}). */
+export type FaultKind =
+  | 'status'
+  | 'retry-after'
+  | 'malformed-json'
+  | 'html'
+  | 'empty'
+  | 'envelope-failure'
+  | 'tool-error'
+  | 'schema'
+  | 'hang'
+  | 'drop'
+  | 'slow-drip'
+
+/**
+ * One injected fault. Matches requests by `route` (exact path such as `/mcp/createSession`
+ * or `/mcp`; a trailing `*` matches a prefix, e.g. `/link/*`) and/or `tool` (the tool name of
+ * a `/mcp` or linkUrl `callTool` request); with neither, every request matches (except CORS
+ * preflights). Applied to the next `times` matching requests, before authentication.
+ */
+export interface FaultSpec {
+  route?: string
+  tool?: string
+  /**
+   * - `status`: HTTP `status` (default 500) with a failure envelope;
+   * - `retry-after`: HTTP `status` (default 429) with a `Retry-After: <retryAfter>` header and a `Throttling` envelope;
+   * - `malformed-json`: HTTP `status` (default 200), JSON content type, truncated JSON body;
+   * - `html`: HTTP `status` (default 502), an HTML error page (as a proxy would send);
+   * - `empty`: HTTP `status` (default 200), empty body;
+   * - `envelope-failure`: HTTP 200, `{success:false, code, message, httpStatusCode: status ?? 500}`;
+   * - `tool-error`: HTTP 200, OK envelope, `data: {isError: true, content: [{type:'text', text: message}]}`
+   *   (linkUrl route: `{data: "<JSON {result}>"}`);
+   * - `schema`: HTTP 200, `success: true` but `data` of a type no endpoint returns (a number);
+   * - `hang`: never answers; the request rejects when its signal aborts (over `serve()`: when the
+   *   client disconnects) or when the AgbLocal is closed;
+   * - `drop`: over `serve()` the connection is destroyed without a response; through
+   *   `handler`/`fetch` the call rejects with a `TypeError('fetch failed')` as fetch does;
+   * - `slow-drip`: the real response, its body sent one byte every `intervalMs`.
+   */
+  kind: FaultKind
+  status?: number
+  /** Seconds, for `retry-after`. Default 1. */
+  retryAfter?: number
+  /** How many matching requests get the fault. Default 1; `Infinity` for all. */
+  times?: number
+  /** Envelope `code` for `status`/`envelope-failure`. */
+  code?: string
+  /** Envelope `message` (or tool error text for `tool-error`). */
+  message?: string
+  /** Milliseconds between bytes for `slow-drip`. Default 10. */
+  intervalMs?: number
+}
+
+/** Fault injection for tests: make chosen routes or tools fail a chosen number of times. */
+export interface Faults {
+  /** Queues a fault; the first queued fault that matches a request is used. @throws TypeError on an invalid spec */
+  add(spec: FaultSpec): void
+  /** Removes every queued fault (requests already hanging keep hanging). */
+  clear(): void
+  /** Uses left across all queued faults (`Infinity` when one is unlimited). */
+  pending(): number
 }
 
 /** One request as the handler saw it, for tests asserting what a client sent. */
@@ -32,6 +105,7 @@ export interface RecordedRequest {
   url: string
   /** Header names lower-cased, as the Fetch `Headers` object reports them. */
   headers: Record<string, string>
+  /** The body text, cut to `recordBodyLimit` bytes plus a `…[truncated N bytes]` marker. */
   body: string
 }
 
@@ -46,8 +120,12 @@ export interface AgbLocal {
   liveSessions(): number
   /** Sandbox processes (kernels, shell commands) currently alive across all sessions. */
   sessionProcessCount(): number
-  /** Every request seen, oldest first (capped to the most recent 1000). */
+  /** Every request seen, oldest first (capped to the most recent 1000; bodies cut to `recordBodyLimit`). */
   readonly requests: RecordedRequest[]
+  /** Fault injection for tests (429, 5xx, malformed bodies, hangs, dropped connections ...). */
+  readonly faults: Faults
+  /** The embedded S3-compatible object store: endpoint, credentials, presigned URLs. */
+  readonly oss: LocalOss
   /**
    * WebSocket upgrades (session `wsUrl`), used by `serve()`. Not implemented yet: when absent,
    * upgrades are refused.

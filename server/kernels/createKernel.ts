@@ -6,6 +6,7 @@ import type { LocalConfig } from '../config.ts'
 import { findInterpreter } from '../sandbox/findInterpreter.ts'
 import { killProcessGroup } from '../sandbox/processRegistry.ts'
 import { spawnInSession } from '../sandbox/spawnInSession.ts'
+import { truncateOutput, truncationMarker, utf8Prefix } from '../sandbox/truncateOutput.ts'
 import type { Session } from '../sessions/Session.ts'
 
 /** Languages with a stateful kernel. */
@@ -68,6 +69,9 @@ interface Pending {
   run: KernelRun
   onEvent: ((event: KernelEvent) => void) | undefined
   finish: (error: KernelError | null) => void
+  /** Bytes kept and dropped per stream (config.maxOutputBytes per stream and call). */
+  kept: { stdout: number; stderr: number }
+  dropped: { stdout: number; stderr: number }
 }
 
 /**
@@ -124,10 +128,34 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     return proc
   }
 
+  // The tool result keeps at most maxOutputBytes per stream (text results too); streaming
+  // consumers (onEvent) still see everything.
   function push(target: Pending, event: KernelEvent): void {
-    if (event.type === 'result') target.run.results.push({ ...event.data, isMainResult: event.isMainResult })
-    else target.run[event.type].push(event.chunk)
+    const limit = config.maxOutputBytes
+    if (event.type === 'result') {
+      const data: Record<string, unknown> = {}
+      for (const [mime, value] of Object.entries(event.data)) data[mime] = typeof value === 'string' && mime.startsWith('text/') ? truncateOutput(value, limit) : value
+      target.run.results.push({ ...data, isMainResult: event.isMainResult })
+    } else {
+      const bytes = Buffer.byteLength(event.chunk)
+      const room = limit - target.kept[event.type]
+      if (bytes <= room) {
+        target.run[event.type].push(event.chunk)
+        target.kept[event.type] += bytes
+      } else {
+        const part = room > 0 ? utf8Prefix(Buffer.from(event.chunk), room) : Buffer.alloc(0)
+        if (part.length) target.run[event.type].push(part.toString('utf8'))
+        target.kept[event.type] = limit
+        target.dropped[event.type] += bytes - part.length
+      }
+    }
     target.onEvent?.(event)
+  }
+
+  function markTruncation(target: Pending): void {
+    for (const type of ['stdout', 'stderr'] as const) {
+      if (target.dropped[type]) target.run[type].push(truncationMarker(target.run[type].at(-1) ?? '', target.dropped[type]))
+    }
   }
 
   function runOne(code: string, options: ExecuteOptions): Promise<KernelRun> {
@@ -143,10 +171,13 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
       const current: Pending = {
         run,
         onEvent: options.onEvent,
+        kept: { stdout: 0, stderr: 0 },
+        dropped: { stdout: 0, stderr: 0 },
         finish(error) {
           if (pending !== current) return
           pending = null
           clearTimeout(timer)
+          markTruncation(current)
           run.error = error
           run.executionTime = Math.round(performance.now() - started) / 1000
           resolve(run)

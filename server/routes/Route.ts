@@ -13,8 +13,10 @@ export interface RouteContext {
   requestId: string
   config: LocalConfig
   store: SessionStore
-  /** Raw body text (empty for GET). */
+  /** Raw body text (empty for GET and for `rawBody` routes). */
   bodyText: string
+  /** The body bytes as received (empty for GET and for `rawBody` routes). */
+  bodyBytes: Uint8Array
   /** Regex groups of the matched path (e.g. the session id of `/link/<id>/callTool`). */
   params: string[]
   /** The body as a JSON object (`{}` when empty). @throws BadRequest */
@@ -23,9 +25,14 @@ export interface RouteContext {
 
 /** One endpoint. `auth: 'apiKey'` routes are rejected before `run` without the bearer key. */
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT'
+  method: 'GET' | 'POST' | 'PUT' | 'HEAD' | 'DELETE'
   path: string | RegExp
   auth: 'apiKey' | 'none'
+  /**
+   * The handler leaves the body unread (no size cap, not recorded): the route streams
+   * `ctx.req.body` itself (e.g. large presigned uploads) and enforces its own limits.
+   */
+  rawBody?: boolean
   run(ctx: RouteContext): Response | Promise<Response>
 }
 

@@ -1,22 +1,9 @@
 import { fail, ok } from '../http/envelope.ts'
+import { mountContexts } from '../storage/mountContexts.ts'
 import { toolListJson } from '../tools/toolRegistry.ts'
 import type { Route, RouteContext } from './Route.ts'
-import { BadRequest } from './Route.ts'
+import { parseLabels } from './parseLabels.ts'
 import { sessionUrls } from './sessionUrls.ts'
-
-function parseLabels(value: unknown): Record<string, string> {
-  if (value === undefined || value === null || value === '') return {}
-  let parsed = value
-  if (typeof value === 'string') {
-    try {
-      parsed = JSON.parse(value)
-    } catch {
-      throw new BadRequest('labels must be a JSON-encoded object')
-    }
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadRequest('labels must be a JSON-encoded object')
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]))
-}
 
 async function createSession(ctx: RouteContext): Promise<Response> {
   const imageId = ctx.url.searchParams.get('imageId')
@@ -33,6 +20,7 @@ async function createSession(ctx: RouteContext): Promise<Response> {
     ...(Array.isArray(body.persistenceDataList) ? { persistenceDataList: body.persistenceDataList } : {}),
   })
   if (!session) return ok(ctx.requestId, { success: false, errMsg: `quota exceeded: at most ${ctx.config.maxSessions} concurrent sessions` })
+  await mountContexts(ctx, session) // persistenceDataList: download tasks GetContextInfo reports
   const urls = sessionUrls(ctx.url, session)
   return ok(ctx.requestId, {
     sessionId: session.id,

@@ -1,10 +1,18 @@
 import { callToolRoute } from './callToolRoute.ts'
 import { createSessionRoute } from './createSessionRoute.ts'
+import { getCdpLinkRoute } from './getCdpLinkRoute.ts'
+import { getLabelRoute } from './getLabelRoute.ts'
+import { getLinkRoutes } from './getLinkRoutes.ts'
+import { getMcpResourceRoute } from './getMcpResourceRoute.ts'
 import { getSessionInfoRoute } from './getSessionInfoRoute.ts'
 import { getSessionRoute } from './getSessionRoute.ts'
 import { linkCallToolRoute } from './linkCallToolRoute.ts'
+import { listSessionRoute } from './listSessionRoute.ts'
+import { listToolsRoute } from './listToolsRoute.ts'
 import { refreshSessionIdleTimeRoute } from './refreshSessionIdleTimeRoute.ts'
 import { releaseSessionRoutes } from './releaseSessionRoutes.ts'
+import { resourcePageRoute } from './resourcePageRoute.ts'
+import { setLabelRoute } from './setLabelRoute.ts'
 import { storageRoutes } from '../storage/storageRoutes.ts'
 import type { Route } from './Route.ts'
 
@@ -15,8 +23,16 @@ export const routes: readonly Route[] = [
   getSessionInfoRoute,
   ...releaseSessionRoutes,
   refreshSessionIdleTimeRoute,
+  listSessionRoute,
+  setLabelRoute,
+  getLabelRoute,
+  getMcpResourceRoute,
+  ...getLinkRoutes,
+  getCdpLinkRoute,
+  listToolsRoute,
   callToolRoute,
   linkCallToolRoute,
+  resourcePageRoute,
   ...storageRoutes,
 ]
 

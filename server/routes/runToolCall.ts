@@ -4,9 +4,15 @@ import { textResult } from '../tools/Tool.ts'
 import { toolRegistry } from '../tools/toolRegistry.ts'
 import type { RouteContext } from './Route.ts'
 
+/** Error texts (e.g. Node's fs errors) name host paths: show them as the sandbox sees them. */
+function hideHostPaths(text: string, session: Session): string {
+  return text.replaceAll(`${session.rootDir}/`, '/').replaceAll(session.rootDir, '/').replaceAll(session.dir, '<session>')
+}
+
 /**
  * Runs a tool for `/mcp` and the linkUrl route alike: keeps the session busy (no idle release
- * mid-call), resets its idle timer, and turns unknown tools or crashes into `isError` results.
+ * mid-call), resets its idle timer, and turns unknown tools or crashes into `isError` results
+ * (host paths in error messages are rewritten to sandbox paths).
  */
 export async function runToolCall(ctx: RouteContext, session: Session, name: string, args: Record<string, unknown>): Promise<ToolResult> {
   const tool = toolRegistry.get(name)
@@ -16,7 +22,7 @@ export async function runToolCall(ctx: RouteContext, session: Session, name: str
   try {
     return await tool.run(args, { config: ctx.config, session, requestId: ctx.requestId })
   } catch (e) {
-    return textResult(`Error: ${(e as Error).message}`, true)
+    return textResult(`Error: ${hideHostPaths(String((e as Error)?.message ?? e), session)}`, true)
   } finally {
     session.activeCalls--
     ctx.store.touch(session)

@@ -3,13 +3,14 @@ import type { LocalConfig } from '../config.ts'
 import type { Session } from '../sessions/Session.ts'
 import { killProcessGroup } from './processRegistry.ts'
 import { spawnInSession } from './spawnInSession.ts'
+import { truncationMarker, utf8Prefix } from './truncateOutput.ts'
 import type { SpawnInSessionOptions } from './spawnInSession.ts'
 
 /** Options of {@link runInSession}. */
 export interface RunInSessionOptions extends SpawnInSessionOptions {
   /** Kill the whole process group after this many ms. */
   timeoutMs: number
-  /** Per stream; extra output is dropped and a marker appended. Default 16 MiB. */
+  /** Per stream; extra output is dropped and a `…[truncated N bytes]` line appended. Default `config.maxOutputBytes`. */
   maxOutputBytes?: number
 }
 
@@ -24,22 +25,30 @@ export interface RunInSessionResult {
 
 function collector(limit: number) {
   const chunks: Buffer[] = []
-  let size = 0
-  let truncated = false
+  let stored = 0
+  let total = 0
   return {
     push(chunk: Buffer) {
-      if (size >= limit) return void (truncated = true)
-      chunks.push(size + chunk.length > limit ? chunk.subarray(0, limit - size) : chunk)
-      truncated ||= size + chunk.length > limit
-      size += chunk.length
+      total += chunk.length
+      // A few bytes past the limit, so the cut can back off to a character boundary.
+      const room = limit + 4 - stored
+      if (room <= 0) return
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk
+      chunks.push(part)
+      stored += part.length
     },
-    text: () => Buffer.concat(chunks).toString('utf8') + (truncated ? '\n[output truncated by AGB Local]' : ''),
+    text() {
+      const all = Buffer.concat(chunks)
+      if (total <= limit) return all.toString('utf8')
+      const kept = utf8Prefix(all, limit).toString('utf8')
+      return kept + truncationMarker(kept, total - Buffer.byteLength(kept))
+    },
   }
 }
 
 /** Runs a command in the session sandbox to completion, with a process-group-wide timeout. */
 export function runInSession(config: LocalConfig, session: Session, options: RunInSessionOptions): Promise<RunInSessionResult> {
-  const limit = options.maxOutputBytes ?? 16 * 1024 * 1024
+  const limit = options.maxOutputBytes ?? config.maxOutputBytes
   const out = collector(limit)
   const err = collector(limit)
   return new Promise((resolve) => {

@@ -32,7 +32,7 @@ describe('AGB Local auth and CORS', () => {
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe('*')
     expect(res.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-access-token')
-    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, PUT, OPTIONS')
+    expect(res.headers.get('access-control-allow-methods')).toBe('GET, HEAD, POST, PUT, DELETE, OPTIONS')
   })
 
   it('puts CORS headers on errors too', async () => {

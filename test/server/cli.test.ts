@@ -28,7 +28,10 @@ describe('cli', () => {
       // In flight while the server shuts down: its processes must die with it.
       void fetch(`${url}/mcp?autoGenSession=false`, { method: 'POST', headers, body: JSON.stringify({ sessionId, name: 'shell', args: JSON.stringify({ command: 'sleep 27.1828 & sleep 27.1828', timeout_ms: 60_000 }) }) }).catch(() => {})
       await waitFor(() => pidsMatching('sleep 27.1828').length > 0)
+      await fetch(`${url}/sdk/SetLabel?sessionId=${sessionId}&Labels=${encodeURIComponent('{"k":"label-secret-42"}')}`, { method: 'POST', headers, body: '{}' })
       while (!lines.some((l) => l.startsWith('POST /mcp/createSession 200'))) await line()
+      while (!lines.some((l) => /^POST \/sdk\/SetLabel 200 \d+ms$/.test(l))) await line()
+      expect(lines.join('\n')).not.toContain('label-secret-42')
       expect(readdirSync(join(dataDir, 'sessions'))).toContain(sessionId)
       const exit = new Promise<number | null>((resolve) => child.once('exit', resolve))
       child.kill('SIGTERM')

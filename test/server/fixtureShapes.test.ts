@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal } from '../../server/index.ts'
 
 // Replays the recorded requests of ../shared/agb-api/fixtures against AGB Local and checks that
@@ -44,14 +44,38 @@ function expectShape(got: unknown, want: unknown, at: string): void {
   }
 }
 
-async function createSession(): Promise<{ sessionId: string; token: string; linkUrl: string }> {
-  const res = await local.fetch('http://agb.local/mcp/createSession?imageId=agb-code-space-1', { method: 'POST', headers: { authorization: 'Bearer akm-xxx' }, body: '{}' })
+type Created = { sessionId: string; token: string; linkUrl: string }
+
+async function createSession(body: Record<string, unknown> = {}): Promise<Created> {
+  const res = await local.fetch('http://agb.local/mcp/createSession?imageId=agb-code-space-1', { method: 'POST', headers: { authorization: 'Bearer akm-xxx' }, body: JSON.stringify(body) })
   return (await res.json()).data
 }
 
-async function replay(name: string, tweak: (ex: Exchange, url: URL) => void = () => {}): Promise<void> {
+async function call(path: string, init: { method?: string; body?: unknown } = {}): Promise<Record<string, any>> {
+  const res = await local.fetch(`http://agb.local${path}`, {
+    method: init.method ?? 'POST',
+    headers: { authorization: 'Bearer akm-xxx', 'content-type': 'application/json' },
+    ...(init.method === 'GET' ? {} : { body: JSON.stringify(init.body ?? {}) }),
+  })
+  return res.json()
+}
+
+async function tool(sessionId: string, name: string, args: Record<string, unknown>): Promise<void> {
+  const res = await call('/mcp?autoGenSession=false', { body: { sessionId, name, args: JSON.stringify(args) } })
+  expect(res.data?.isError, `${name} ${JSON.stringify(res)}`).toBe(false)
+}
+
+interface ReplayOptions {
+  /** Runs on the fresh session before the exchanges (e.g. creates the files a read expects). */
+  prepare?: (session: Created) => Promise<void>
+  /** Adjusts a request URL (after the session id swap). */
+  tweak?: (ex: Exchange, url: URL, session: Created) => void | Promise<void>
+}
+
+async function replay(name: string, { prepare, tweak }: ReplayOptions = {}): Promise<void> {
   const fixture = JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as { exchanges: Exchange[] }
   const session = await createSession()
+  await prepare?.(session)
   // In not-found cases the recorded id stands for a released session: leave it unknown.
   const swap = (s: string) => (name.includes('not-found') ? s : s.replaceAll('new-session-id', session.sessionId))
   for (const [i, ex] of fixture.exchanges.entries()) {
@@ -64,7 +88,7 @@ async function replay(name: string, tweak: (ex: Exchange, url: URL) => void = ()
       headers['X-Access-Token'] = session.token
       body = body?.replace('"token":"token"', `"token":"${session.token}"`)
     }
-    tweak(ex, url)
+    await tweak?.(ex, url, session)
     const res = await local.fetch(url, { method: ex.request.method, headers, ...(body === undefined ? {} : { body }) })
     expect(res.status, `${name} #${i} status`).toBe(ex.response.status)
     expectShape(await res.json(), ex.response.json, `${name} #${i}`)
@@ -82,5 +106,51 @@ describe('fixture shapes', () => {
   }
 
   it('answers create-session.fail (unknown image) with the recorded shape', () =>
-    replay('create-session.fail', (_ex, url) => url.searchParams.set('imageId', 'no-such-image')))
+    replay('create-session.fail', { tweak: (_ex, url) => url.searchParams.set('imageId', 'no-such-image') }))
+
+  for (const name of ['set-labels.ok', 'session-info.ok', 'get-link.ok', 'list-tools.ok', 'call-tool.write-file.ok', 'call-tool.get-metrics.ok']) {
+    it(`answers ${name} with the recorded shape`, () => replay(name))
+  }
+
+  it('answers get-labels.ok with the recorded shape', () =>
+    replay('get-labels.ok', {
+      prepare: async (s) => {
+        const labels = encodeURIComponent(JSON.stringify({ project: 'demo', environment: 'production' }))
+        expect((await call(`/sdk/SetLabel?sessionId=${s.sessionId}&Labels=${labels}`)).success).toBe(true)
+      },
+    }))
+
+  it('answers get-cdp-link.ok with the recorded shape', () =>
+    replay('get-cdp-link.ok', { tweak: (_ex, url, s) => url.searchParams.set('sessionId', s.sessionId) }))
+
+  it('answers call-tool.read-file.text with the recorded shape', () =>
+    replay('call-tool.read-file.text', { prepare: (s) => tool(s.sessionId, 'write_file', { path: '/foo/file.txt', content: 'hello world!' }) }))
+
+  it('answers call-tool.read-file.binary with the recorded shape', () =>
+    replay('call-tool.read-file.binary', { prepare: (s) => tool(s.sessionId, 'write_file', { path: '/foo/bin', content: 'hello' }) }))
+
+  it('answers call-tool.list-directory.ok with the recorded shape', () =>
+    replay('call-tool.list-directory.ok', {
+      prepare: async (s) => {
+        await tool(s.sessionId, 'create_directory', { path: '/foo/subdir' })
+        await tool(s.sessionId, 'write_file', { path: '/foo/file1.txt', content: '1' })
+        await tool(s.sessionId, 'write_file', { path: '/foo/file2.txt', content: '2' })
+      },
+    }))
+
+  describe('with five sessions labelled env=prod', () => {
+    beforeAll(async () => {
+      for (let i = 0; i < 5; i++) await createSession({ labels: JSON.stringify({ env: 'prod' }) })
+    })
+
+    it('answers list-sessions.ok with the recorded shape', () => replay('list-sessions.ok'))
+
+    it('answers list-sessions.next-page with the recorded shape', () =>
+      replay('list-sessions.next-page', {
+        tweak: async (_ex, url) => {
+          const first = await call(`/sdk/ListSession?maxResults=2&labels=${encodeURIComponent('{"env":"prod"}')}`, { method: 'GET' })
+          url.searchParams.set('nextToken', first.nextToken)
+        },
+      }))
+  })
 })

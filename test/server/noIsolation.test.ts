@@ -44,3 +44,21 @@ describe('isolation: none', () => {
     expect(runs.map((r) => r.execution_count).sort()).toEqual([1, 2, 3])
   })
 })
+
+describe('file tools without isolation', () => {
+  it('share relative paths (the session home) with shell and run_code', async () => {
+    const id = await api.createSession()
+    await api.callTool(id, 'write_file', { path: 'rel.txt', content: 'plain' })
+    expect((await api.shell(id, 'cat rel.txt')).stdout).toBe('plain')
+    expect((await api.runCode(id, "open('rel.txt').read()")).result[0]['text/plain']).toBe("'plain'")
+    await api.shell(id, 'echo back > back.txt')
+    expect((await api.callTool(id, 'read_file', { path: '/home/user/back.txt' })).text).toBe('back\n')
+  })
+
+  it('still confine paths to the session directory', async () => {
+    const id = await api.createSession()
+    const res = await api.callTool(id, 'read_file', { path: '../../../../../../etc/hostname' })
+    expect(res.text).toBe('agb-sandbox\n') // the session's own /etc/hostname, not the host's
+    expect((await api.callTool(id, 'read_file', { path: '/etc/os-release' })).isError).toBe(true)
+  })
+})

@@ -1,0 +1,17 @@
+import { mkdir } from 'node:fs/promises'
+import type { Tool } from '../Tool.ts'
+import { textResult } from '../Tool.ts'
+import { hostPath, sandboxPath } from './sessionPaths.ts'
+import { stringArg } from './toolArgs.ts'
+
+/** `create_directory` {path} (§5.3): creates the directory and its parents; existing is fine. */
+export const createDirectoryTool: Tool = {
+  name: 'create_directory',
+  description: 'Create a directory (and missing parents); succeeds when it already exists.',
+  inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+  async run(args, { session }) {
+    const path = stringArg(args, 'path')
+    await mkdir(hostPath(session, path), { recursive: true })
+    return textResult(`Successfully created directory ${sandboxPath(path)}`)
+  },
+}
