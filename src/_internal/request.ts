@@ -71,7 +71,9 @@ export async function send(client: Client, call: ApiCall, signal: AbortSignal): 
     let delay: number
     try {
       const envelope = await sendOnce(client, call, signal, attempt)
-      const again = call.idempotent && (retryableStatus(envelope.status) || (!envelope.success && THROTTLED.test(envelope.code)))
+      // The service may report a failure in the body only (HTTP 200, `httpStatusCode` 5xx).
+      const bodyStatus = envelope.success ? 0 : (envelope.httpStatusCode ?? 0)
+      const again = call.idempotent && (retryableStatus(envelope.status) || retryableStatus(bodyStatus) || (!envelope.success && THROTTLED.test(envelope.code)))
       if (!again || attempt >= policy.attempts) {
         if (envelope.thrown) throw envelope.thrown
         return envelope
