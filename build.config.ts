@@ -6,7 +6,8 @@ import { defineBuildConfig } from 'unbuild'
 export default defineBuildConfig({
   entries: ['src/index', 'src/proxy'],
   outDir: 'dist',
-  declaration: 'node16',
+  // Declarations come from scripts/build-types.mjs: one .d.mts per module.
+  declaration: false,
   clean: true,
   failOnWarn: false,
   rollup: {
