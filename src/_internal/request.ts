@@ -96,6 +96,15 @@ export async function send(client: Client, call: ApiCall, signal: AbortSignal): 
 
 const THROTTLED = /throttl|ratelimit|toomanyrequests/i
 
+// One ofetch instance per client, made on first use (clients are frozen data).
+const transports = new WeakMap<Client, ReturnType<typeof createFetch>>()
+function transport(client: Client) {
+  // `fetch` is looked up per request, so polyfills and spies installed later apply.
+  const $fetch = createFetch({ fetch: (input, init) => (client.fetch ?? globalThis.fetch)(input, init) })
+  transports.set(client, $fetch)
+  return $fetch
+}
+
 /** Full-jitter exponential backoff: a random wait up to base·2^(attempt-1), capped. */
 const backoff = (p: { baseDelay: number; maxDelay: number }, attempt: number) => Math.random() * Math.min(p.maxDelay, p.baseDelay * 2 ** (attempt - 1))
 
@@ -118,7 +127,7 @@ function parseRetryAfter(value: string | null): number | undefined {
 async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, attempt: number): Promise<Envelope> {
   const label = `[${call.method} ${call.path}]`
   const url = client.endpoint + call.path
-  const $fetch = createFetch({ fetch: (input, init) => (client.fetch ?? globalThis.fetch)(input, init) })
+  const $fetch = transports.get(client) ?? transport(client)
   const started = Date.now()
   const hooks = client.hooks
   hooks?.onRequest?.({ method: call.method, url, attempt })
