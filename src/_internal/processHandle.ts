@@ -152,7 +152,7 @@ export function processHandle(client: Client, data: ProcessData): ProcessHandle 
       if (!(Symbol.asyncIterator in stream)) {
         Object.defineProperty(stream, Symbol.asyncIterator, {
           value: async function* () {
-            const reader = stream.getReader()
+            const reader = (stream as ReadableStream<OutputChunk>).getReader()
             for (;;) {
               const { done, value } = await reader.read()
               if (done) return

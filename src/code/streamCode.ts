@@ -177,7 +177,7 @@ function iterable<T>(stream: ReadableStream<T>): ReadableStream<T> & AsyncIterab
   if (!(Symbol.asyncIterator in stream)) {
     Object.defineProperty(stream, Symbol.asyncIterator, {
       value: async function* () {
-        const reader = stream.getReader()
+        const reader = (stream as ReadableStream<T>).getReader()
         try {
           for (;;) {
             const { done, value } = await reader.read()
