@@ -27,8 +27,8 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ]
 const TIMEOUT_MS = 20_000
-// The package's runtime dependencies and theirs (ofetch imports destr and ufo).
-const BARE_IMPORTS = ['ofetch', 'destr', 'ufo', 'valibot']
+// The package's runtime dependencies (ofetch, destr and ufo are bundled into dist/vendor).
+const BARE_IMPORTS = ['valibot']
 const BROWSER_CONDITIONS = ['browser', 'import', 'default']
 
 /** Picks the file an `exports` entry gives the browser, the way a browser-targeting bundler would. */

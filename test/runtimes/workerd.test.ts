@@ -46,9 +46,9 @@ afterAll(async () => {
 describe('runtime: workerd (miniflare)', () => {
   it('runs create → runCode → delete through dist in a bundled Worker without nodejs_compat', async () => {
     const { code, inputs } = await bundleWorker()
-    // The Worker got the built package and ofetch's worker build, not the sources or node.mjs.
+    // The Worker got the built package with ofetch's web build bundled in, not the sources or ofetch's node.mjs.
     expect(inputs).toContain('dist/index.mjs')
-    expect(inputs).toContain('node_modules/ofetch/dist/index.mjs')
+    expect(inputs.some((f) => f.startsWith('dist/vendor/ofetch/'))).toBe(true)
     expect(inputs.filter((f) => f.startsWith('src/') || f.includes('ofetch/dist/node'))).toEqual([])
 
     mf = new Miniflare({
