@@ -4,11 +4,12 @@ import { createFaults } from './faults/createFaults.ts'
 import { createSessionStore } from './sessions/createSessionStore.ts'
 import { attachStorage } from './storage/attachStorage.ts'
 import type { AgbLocal, AgbLocalOptions, RecordedRequest } from './types.ts'
+import { createWsGateway } from './ws/createWsGateway.ts'
 
 /**
  * Creates AGB Local: the AGB cloud sandbox HTTP API on this machine, really executing code in
- * per-session sandboxes (bubblewrap when available). Serve it with `serve()` or inject
- * `local.fetch` into a client.
+ * one persistent sandbox per session (bubblewrap when available). Serve it with `serve()` (which
+ * adds the session WebSockets) or inject `local.fetch` into a client.
  * @example
  * const local = createAgbLocal()
  * const res = await local.fetch('http://agb.local/mcp/createSession?imageId=agb-code-space-1', {
@@ -22,18 +23,24 @@ export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
   const faults = createFaults()
   const handler = createHandler({ config, store, requests, faults })
   const oss = attachStorage(config, store, handler)
+  const gateway = createWsGateway({ config, store, requests })
+  store.onRelease((session) => gateway.closeSession(session))
   let closing: Promise<void> | undefined
   return {
     apiKey: config.apiKey,
     handler,
     fetch: (input, init) => handler(new Request(input, init)),
     liveSessions: () => store.liveCount(),
-    sessionProcessCount: () => store.processCount(),
+    sessionProcessCount: (sessionId) => store.processCount(sessionId),
     requests,
     oss,
     faults: { add: (spec) => faults.add(spec), clear: () => faults.clear(), pending: () => faults.pending() },
+    handleUpgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
+    openSockets: (sessionId) => gateway.openSockets(sessionId),
+    dropSockets: (sessionId) => gateway.dropSockets(sessionId),
     close: () => {
       faults.closeAll()
+      gateway.closeAll()
       return (closing ??= store.closeAll())
     },
   }

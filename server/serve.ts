@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import { isDroppedConnection } from './faults/droppedConnection.ts'
 import type { AgbLocal } from './types.ts'
 
@@ -18,7 +19,7 @@ export interface Server {
   /** `http://<host>:<port>`, the endpoint to configure in a client. */
   url: string
   port: number
-  /** Stops listening and drops open connections (does not close the AgbLocal). */
+  /** Stops listening and drops open connections, WebSockets included (does not close the AgbLocal). */
   close(): Promise<void>
 }
 
@@ -67,7 +68,7 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
 
 /**
  * Serves an AgbLocal over node:http (127.0.0.1, ephemeral port by default), streaming request
- * and response bodies. WebSocket upgrades go to `local.handleUpgrade` when it exists. A
+ * and response bodies. WebSocket upgrades (session `wsUrl`) go to `local.handleUpgrade`. A
  * handler rejecting with an injected `drop` fault destroys the connection without an answer.
  * @example
  * const server = await serve(createAgbLocal(), { port: 0 })
@@ -92,7 +93,11 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
         } else res.destroy()
       })
   })
+  // Upgraded connections leave the HTTP server's bookkeeping: close() drops them itself.
+  const upgraded = new Set<Duplex>()
   server.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket)
+    socket.once('close', () => upgraded.delete(socket))
     if (local.handleUpgrade) return local.handleUpgrade(req, socket, head)
     socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
   })
@@ -109,6 +114,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
       new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
+        for (const socket of upgraded) socket.destroy()
       }),
   }
 }

@@ -118,8 +118,11 @@ export interface AgbLocal {
   fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
   /** Sessions currently RUNNING. */
   liveSessions(): number
-  /** Sandbox processes (kernels, shell commands) currently alive across all sessions. */
-  sessionProcessCount(): number
+  /**
+   * Live processes in the sandboxes of all sessions (or of `sessionId`): kernels, shell commands
+   * and the background jobs they left running (not the sandbox's own agent). 0 once released.
+   */
+  sessionProcessCount(sessionId?: string): number
   /** Every request seen, oldest first (capped to the most recent 1000; bodies cut to `recordBodyLimit`). */
   readonly requests: RecordedRequest[]
   /** Fault injection for tests (429, 5xx, malformed bodies, hangs, dropped connections ...). */
@@ -127,10 +130,19 @@ export interface AgbLocal {
   /** The embedded S3-compatible object store: endpoint, credentials, presigned URLs. */
   readonly oss: LocalOss
   /**
-   * WebSocket upgrades (session `wsUrl`), used by `serve()`. Not implemented yet: when absent,
-   * upgrades are refused.
+   * WebSocket upgrades (session `wsUrl`, PROTOCOL §7), used by `serve()`: `/ws/<sessionId>` with
+   * header `X-Access-Token: <session token>` (else HTTP 401; unknown session 404). Streams
+   * `run_code`; the injected `fetch` has no sockets.
    */
-  handleUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void
-  /** Releases every session (killing its processes) and removes the directories it created. */
+  handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+  /** Open session WebSockets, of one session or of all. */
+  openSockets(sessionId?: string): number
+  /**
+   * Test hook: destroys the TCP connections of the WebSockets (of one session, or all) without
+   * a close frame, as a network failure would. Runs they started are cancelled.
+   * @returns how many sockets were dropped
+   */
+  dropSockets(sessionId?: string): number
+  /** Closes every WebSocket (1001), releases every session (killing its processes) and removes the directories it created. */
   close(): Promise<void>
 }

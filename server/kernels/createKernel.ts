@@ -1,23 +1,21 @@
-import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import type { LocalConfig } from '../config.ts'
 import { findInterpreter } from '../sandbox/findInterpreter.ts'
-import { killProcessGroup } from '../sandbox/processRegistry.ts'
-import { spawnInSession } from '../sandbox/spawnInSession.ts'
+import type { SandboxProcess } from '../sandbox/Sandbox.ts'
 import { truncateOutput, truncationMarker, utf8Prefix } from '../sandbox/truncateOutput.ts'
 import type { Session } from '../sessions/Session.ts'
 
 /** Languages with a stateful kernel. */
 export type KernelLanguage = 'python' | 'javascript'
 
-/** Output as it happens (for streaming, phase 2 WebSocket). */
+/** Output as it happens (streamed over the session WebSocket). */
 export type KernelEvent =
   | { type: 'stdout' | 'stderr'; chunk: string }
   | { type: 'result'; data: Record<string, unknown>; isMainResult: boolean }
 
-/** An exception raised by user code (or a timeout / crashed kernel). */
+/** An exception raised by user code (or a timeout, a cancel, a crashed kernel). */
 export interface KernelError {
   name: string
   value: string
@@ -40,6 +38,13 @@ export interface KernelRun {
 export interface ExecuteOptions {
   timeoutMs: number
   onEvent?: (event: KernelEvent) => void
+  /**
+   * Cancels the execution: a queued one never starts; a running python one is interrupted
+   * (KeyboardInterrupt; the kernel and its state survive unless it does not stop within 2 s);
+   * a running javascript one kills the kernel. The run then ends with error `Cancelled` and
+   * no further events.
+   */
+  signal?: AbortSignal
 }
 
 /** A long-lived REPL driver process of one session and language. */
@@ -50,9 +55,16 @@ export interface Kernel {
   shutdown(): void
 }
 
-const DRIVERS: Record<KernelLanguage, { runtime: 'python' | 'node'; file: string; flags: string[] }> = {
-  python: { runtime: 'python', file: 'pythonDriver.py', flags: ['-u', '-c'] },
-  javascript: { runtime: 'node', file: 'nodeDriver.cjs', flags: ['-e'] },
+/** The error of a cancelled run (`executionError: "Cancelled"`). */
+export const CANCELLED: KernelError = { name: 'Cancelled', value: '', traceback: '' }
+
+/** How long an interrupted python run may take to stop before the kernel is killed. */
+const INTERRUPT_GRACE_MS = 2000
+
+const DRIVERS: Record<KernelLanguage, { runtime: 'python' | 'node'; file: string; flags: string[]; env: Record<string, string>; interruptible: boolean }> = {
+  // PYTHONUNBUFFERED: python programs the user starts stream their output too.
+  python: { runtime: 'python', file: 'pythonDriver.py', flags: ['-u', '-c'], env: { PYTHONUNBUFFERED: '1' }, interruptible: true },
+  javascript: { runtime: 'node', file: 'nodeDriver.cjs', flags: ['-e'], env: {}, interruptible: false },
 }
 const sources = new Map<string, string>()
 
@@ -69,6 +81,8 @@ interface Pending {
   run: KernelRun
   onEvent: ((event: KernelEvent) => void) | undefined
   finish: (error: KernelError | null) => void
+  /** Set by a cancel: the run ends as `Cancelled` whatever the driver reports. */
+  cancelled: boolean
   /** Bytes kept and dropped per stream (config.maxOutputBytes per stream and call). */
   kept: { stdout: number; stderr: number }
   dropped: { stdout: number; stderr: number }
@@ -80,18 +94,20 @@ interface Pending {
  */
 export function createKernel(config: LocalConfig, session: Session, language: KernelLanguage): Kernel {
   const driver = DRIVERS[language]
-  let child: ChildProcess | null = null
+  let child: SandboxProcess | null = null
   let pending: Pending | null = null
   let stderrTail = ''
   let queue: Promise<unknown> = Promise.resolve()
 
-  function start(): ChildProcess {
+  function start(): SandboxProcess {
     const interpreter = findInterpreter(driver.runtime, config.isolation === 'bwrap')
     if (!interpreter) throw new Error(`${language} is not available in AGB Local (no interpreter found)`)
-    const proc = spawnInSession(config, session, {
+    const proc = session.sandbox.spawn({
       argv: [interpreter.command, ...driver.flags, driverSource(driver.file)],
       roBinds: interpreter.roBinds,
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      env: driver.env,
+      stdin: true,
+      events: true,
     })
     stderrTail = ''
     proc.stdin?.on('error', () => {}) // EPIPE when the driver died: reported via 'exit'
@@ -101,9 +117,9 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
       if (type === 'stderr') stderrTail = (stderrTail + text).slice(-4000)
       if (pending) push(pending, { type, chunk: text })
     }
-    proc.stdout?.on('data', raw('stdout'))
-    proc.stderr?.on('data', raw('stderr'))
-    createInterface({ input: proc.stdio[3] as Readable }).on('line', (line) => {
+    proc.stdout.on('data', raw('stdout'))
+    proc.stderr.on('data', raw('stderr'))
+    createInterface({ input: proc.events as Readable, crlfDelay: Infinity }).on('line', (line) => {
       if (child !== proc || !pending) return
       let event: KernelEvent | { type: 'end'; error: KernelError | null }
       try {
@@ -124,6 +140,8 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
       pending?.finish({ name: 'KernelDied', value: `${language} kernel exited (${signal ?? `code ${code}`})`, traceback: stderrTail })
     }
     proc.once('exit', died)
+    // Background children of the kernel may still hold its pipes: stop listening after a moment.
+    proc.once('exit', () => setTimeout(() => proc.detach(), 1000).unref())
     proc.once('error', (e) => died(null, e.message))
     return proc
   }
@@ -149,7 +167,7 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
         target.dropped[event.type] += bytes - part.length
       }
     }
-    target.onEvent?.(event)
+    if (!target.cancelled) target.onEvent?.(event)
   }
 
   function markTruncation(target: Pending): void {
@@ -158,12 +176,35 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     }
   }
 
+  function cancel(current: Pending): void {
+    if (pending !== current || current.cancelled) return
+    current.cancelled = true
+    if (driver.interruptible && child) {
+      // The driver raises KeyboardInterrupt in the run with this count only (never in a later one).
+      child.stdin?.write(JSON.stringify({ interrupt: current.run.executionCount }) + '\n')
+      const stuck = setTimeout(() => {
+        if (pending !== current) return
+        current.finish(CANCELLED)
+        shutdown()
+      }, INTERRUPT_GRACE_MS)
+      stuck.unref()
+    } else {
+      current.finish(CANCELLED)
+      shutdown() // arbitrary javascript cannot be interrupted: a fresh kernel next time
+    }
+  }
+
   function runOne(code: string, options: ExecuteOptions): Promise<KernelRun> {
+    if (options.signal?.aborted) {
+      const count = session.executionCounts.get(language) ?? 0
+      return Promise.resolve({ results: [], stdout: [], stderr: [], error: CANCELLED, executionCount: count, executionTime: 0 })
+    }
     const count = (session.executionCounts.get(language) ?? 0) + 1
     session.executionCounts.set(language, count)
     const run: KernelRun = { results: [], stdout: [], stderr: [], error: null, executionCount: count, executionTime: 0 }
     const started = performance.now()
     return new Promise((resolve) => {
+      const onAbort = () => cancel(current)
       const timer = setTimeout(() => {
         current.finish({ name: 'TimeoutError', value: `Execution timed out after ${options.timeoutMs / 1000} seconds`, traceback: '' })
         shutdown() // the only way to stop arbitrary code; the next call starts a fresh kernel
@@ -173,17 +214,20 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
         onEvent: options.onEvent,
         kept: { stdout: 0, stderr: 0 },
         dropped: { stdout: 0, stderr: 0 },
+        cancelled: false,
         finish(error) {
           if (pending !== current) return
           pending = null
           clearTimeout(timer)
+          options.signal?.removeEventListener('abort', onAbort)
           markTruncation(current)
-          run.error = error
+          run.error = current.cancelled ? CANCELLED : error
           run.executionTime = Math.round(performance.now() - started) / 1000
           resolve(run)
         },
       }
       pending = current
+      options.signal?.addEventListener('abort', onAbort, { once: true })
       try {
         child ??= start()
         child.stdin?.write(JSON.stringify({ code, count }) + '\n')
@@ -196,7 +240,7 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
   function shutdown(): void {
     const proc = child
     child = null
-    if (proc) killProcessGroup(proc)
+    proc?.kill('SIGKILL')
   }
 
   return {

@@ -2,13 +2,15 @@
 #
 # Protocol (one JSON object per line):
 #   requests  on fd 0: {"code": str, "count": int}
+#                      {"interrupt": int}: KeyboardInterrupt in the execution with that count, if
+#                      it is still running (a reader thread handles it while user code runs)
 #   events    on fd 3: {"type": "stdout"|"stderr", "chunk": str}
 #                      {"type": "result", "data": {mime: value}, "isMainResult": bool}
 #                      {"type": "end", "error": {"name", "value", "traceback"} | null}
 # fd 0 is swapped for /dev/null before user code runs so `input()` cannot eat the protocol,
 # and user output goes through sys.stdout/sys.stderr replacements that emit events (ordered
 # with the end event). Raw writes to fds 1/2 (subprocesses) are collected by the host.
-import ast, asyncio, base64, inspect, io, json, linecache, os, sys, threading, traceback
+import ast, asyncio, base64, inspect, io, json, linecache, os, queue, signal, sys, threading, traceback
 
 _proto_in = os.fdopen(os.dup(0), 'r', encoding='utf-8')
 _null = os.open(os.devnull, os.O_RDONLY)
@@ -31,6 +33,8 @@ class _EventStream(io.TextIOBase):
     def __init__(self, name):
         self._name = name
         self._buf = ''
+        self._lock = threading.RLock()
+        self._timer = None
 
     @property
     def encoding(self):
@@ -45,17 +49,32 @@ class _EventStream(io.TextIOBase):
     def write(self, s):
         if not isinstance(s, str):
             raise TypeError('write() argument must be str, not %s' % type(s).__name__)
-        self._buf += s
-        cut = self._buf.rfind('\n')
-        if cut >= 0:
-            chunk, self._buf = self._buf[:cut + 1], self._buf[cut + 1:]
-            _emit({'type': self._name, 'chunk': chunk})
+        with self._lock:
+            self._buf += s
+            cut = self._buf.rfind('\n')
+            if cut >= 0:
+                chunk, self._buf = self._buf[:cut + 1], self._buf[cut + 1:]
+                _emit({'type': self._name, 'chunk': chunk})
+            if self._buf and self._timer is None:
+                # A partial line (a prompt, a progress bar) goes out shortly even without a newline.
+                self._timer = threading.Timer(0.1, self._flush_partial)
+                self._timer.daemon = True
+                self._timer.start()
         return len(s)
 
-    def flush(self):
+    def _flush_partial(self):
+        with self._lock:
+            self._timer = None
+            self._flush_locked()
+
+    def _flush_locked(self):
         if self._buf:
             chunk, self._buf = self._buf, ''
             _emit({'type': self._name, 'chunk': chunk})
+
+    def flush(self):
+        with self._lock:
+            self._flush_locked()
 
 
 sys.stdout = _EventStream('stdout')
@@ -134,25 +153,71 @@ def _user_traceback(exc):
     return ''.join(traceback.format_exception(type(exc), exc, tb))
 
 
-for _line in _proto_in:
+_requests = queue.Queue()
+_state = threading.Lock()
+_current = None  # count of the execution in progress
+_MAIN = threading.main_thread().ident
+
+
+def _on_sigint(signum, frame):
+    if _current is not None:  # only ever inside an execution (see the main loop)
+        raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGINT, _on_sigint)
+
+
+def _read_requests():
+    for line in _proto_in:
+        try:
+            req = json.loads(line)
+        except ValueError:
+            continue
+        if 'interrupt' in req:
+            with _state:
+                if _current is not None and _current == req.get('interrupt'):
+                    signal.pthread_kill(_MAIN, signal.SIGINT)  # wakes a blocking call too
+            continue
+        _requests.put(req)
+    _requests.put(None)
+
+
+threading.Thread(target=_read_requests, daemon=True).start()
+
+
+def _serve(req):
+    global _current
+    count = int(req.get('count', 0))
+    with _state:
+        _current = count
     try:
-        _req = json.loads(_line)
-    except ValueError:
-        continue
-    _error = None
-    try:
-        _execute(_req.get('code', ''), int(_req.get('count', 0)))
-    except BaseException as _exc:  # SystemExit/KeyboardInterrupt must not kill the kernel
-        _text = str(_exc)
-        _error = {
-            'name': type(_exc).__name__,
-            'value': _text,
-            'traceback': _user_traceback(_exc),
+        _execute(req.get('code', ''), count)
+        return None
+    except BaseException as exc:  # SystemExit/KeyboardInterrupt must not kill the kernel
+        return {
+            'name': type(exc).__name__,
+            'value': str(exc),
+            'traceback': _user_traceback(exc),
         }
-        sys.stderr.write(_error['traceback'])
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        if sys.stdin is None or sys.stdin.closed:  # exit()/quit() close stdin on the way out
-            sys.stdin = open(os.devnull, 'r')
+        with _state:
+            _current = None
+
+
+while True:
+    _req = _requests.get()
+    if _req is None:
+        break
+    try:
+        _error = _serve(_req)
+    except KeyboardInterrupt:  # an interrupt that landed just after the user code returned
+        with _state:
+            _current = None
+        _error = {'name': 'KeyboardInterrupt', 'value': '', 'traceback': 'KeyboardInterrupt\n'}
+    if _error is not None:
+        sys.stderr.write(_error['traceback'])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if sys.stdin is None or sys.stdin.closed:  # exit()/quit() close stdin on the way out
+        sys.stdin = open(os.devnull, 'r')
     _emit({'type': 'end', 'error': _error})

@@ -7,6 +7,7 @@ import { resolveSessionPath } from '../sandbox/resolveSessionPath.ts'
 import { runInSession } from '../sandbox/runInSession.ts'
 import { processPath } from '../sandbox/spawnInSession.ts'
 import type { Session } from '../sessions/Session.ts'
+import { CANCELLED } from './createKernel.ts'
 import type { KernelError, KernelRun } from './createKernel.ts'
 
 /** Languages run as one process per call (no state between calls). */
@@ -27,9 +28,10 @@ function javaError(stderr: string, exitCode: number): KernelError {
 
 /**
  * Runs java (`java File.java` single-file source mode) or R (`Rscript`) once in the session
- * sandbox. Returns `null` when the interpreter is not installed on this host.
+ * sandbox. Returns `null` when the interpreter is not installed on this host. Aborting `signal`
+ * kills the run (error `Cancelled`).
  */
-export async function runOneShot(config: LocalConfig, session: Session, language: OneShotLanguage, code: string, timeoutMs: number): Promise<KernelRun | null> {
+export async function runOneShot(config: LocalConfig, session: Session, language: OneShotLanguage, code: string, timeoutMs: number, signal?: AbortSignal): Promise<KernelRun | null> {
   const interpreter = findInterpreter(language, config.isolation === 'bwrap')
   if (!interpreter) return null
   const count = (session.executionCounts.get(language) ?? 0) + 1
@@ -40,9 +42,10 @@ export async function runOneShot(config: LocalConfig, session: Session, language
   await writeFile(hostFile, language === 'java' ? javaSource(code) : code)
   const started = performance.now()
   try {
-    const res = await runInSession(config, session, { argv: [interpreter.command, processPath(config, session, file)], roBinds: interpreter.roBinds, timeoutMs })
+    const res = await runInSession(config, session, { argv: [interpreter.command, processPath(config, session, file)], roBinds: interpreter.roBinds, timeoutMs, signal })
     let error: KernelError | null = null
-    if (res.timedOut) error = { name: 'TimeoutError', value: `Execution timed out after ${timeoutMs / 1000} seconds`, traceback: '' }
+    if (signal?.aborted) error = CANCELLED
+    else if (res.timedOut) error = { name: 'TimeoutError', value: `Execution timed out after ${timeoutMs / 1000} seconds`, traceback: '' }
     else if (res.exitCode !== 0) error = language === 'java' ? javaError(res.stderr, res.exitCode) : { name: 'Error', value: res.stderr.trim().split('\n').pop() ?? '', traceback: res.stderr }
     return {
       results: [],

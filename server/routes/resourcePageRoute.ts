@@ -32,7 +32,7 @@ export const resourcePageRoute: Route = {
       ['created', new Date(session.createdAt).toISOString()],
       ['last activity', new Date(session.lastActivity).toISOString()],
       ['idle release in', session.status === 'RUNNING' ? `${idleLeft} s` : '-'],
-      ['processes', String([...session.processes].filter((p) => p.exitCode === null && p.signalCode === null).length)],
+      ['processes', String(session.sandbox.hostPids().length)],
     ], ctx.requestId)
   },
 }

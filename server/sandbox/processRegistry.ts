@@ -1,22 +1,37 @@
 import type { ChildProcess } from 'node:child_process'
 
-// Every sandbox process of every AgbLocal in this Node process. One 'exit' hook kills them all,
+// Every sandbox of every AgbLocal in this Node process. One 'exit' hook kills them all,
 // so a test runner or CLI that exits without close() leaves no orphans behind (bwrap's
 // --die-with-parent covers a hard kill of the server; plain processes would otherwise survive).
-const live = new Set<ChildProcess>()
+const cleanups = new Set<() => void>()
 let hooked = false
 
-/** Registers a detached child (its own process group) until it exits. */
-export function registerProcess(child: ChildProcess): void {
-  if (child.pid === undefined) return
-  live.add(child)
-  child.once('exit', () => live.delete(child))
+/**
+ * Runs `cleanup` (synchronous) if this Node process exits while it is registered.
+ * @returns the function that unregisters it
+ */
+export function onHostExit(cleanup: () => void): () => void {
+  cleanups.add(cleanup)
   if (!hooked) {
     hooked = true
     process.once('exit', () => {
-      for (const c of live) killProcessGroup(c)
+      for (const fn of cleanups) {
+        try {
+          fn()
+        } catch {
+          // keep going: the others must run
+        }
+      }
     })
   }
+  return () => cleanups.delete(cleanup)
+}
+
+/** Registers a detached child (its own process group): its group is killed on host exit until it exits. */
+export function registerProcess(child: ChildProcess): void {
+  if (child.pid === undefined) return
+  const off = onHostExit(() => killProcessGroup(child))
+  child.once('exit', off)
 }
 
 /**

@@ -1,17 +1,17 @@
 import { constants } from 'node:os'
 import type { LocalConfig } from '../config.ts'
 import type { Session } from '../sessions/Session.ts'
-import { killProcessGroup } from './processRegistry.ts'
-import { spawnInSession } from './spawnInSession.ts'
+import type { SandboxSpawnOptions } from './Sandbox.ts'
 import { truncationMarker, utf8Prefix } from './truncateOutput.ts'
-import type { SpawnInSessionOptions } from './spawnInSession.ts'
 
 /** Options of {@link runInSession}. */
-export interface RunInSessionOptions extends SpawnInSessionOptions {
-  /** Kill the whole process group after this many ms. */
+export interface RunInSessionOptions extends Pick<SandboxSpawnOptions, 'argv' | 'cwd' | 'env' | 'roBinds'> {
+  /** Kill the command's process group after this many ms. */
   timeoutMs: number
   /** Per stream; extra output is dropped and a `…[truncated N bytes]` line appended. Default `config.maxOutputBytes`. */
   maxOutputBytes?: number
+  /** Aborting kills the command's process group (the result then has `exitCode` 137). */
+  signal?: AbortSignal
 }
 
 /** Outcome of a one-shot command. */
@@ -22,6 +22,14 @@ export interface RunInSessionResult {
   exitCode: number
   timedOut: boolean
 }
+
+/**
+ * After the command exits, how long output still held open by a background job it started is
+ * awaited before the result is returned (the job keeps running; its later output is dropped).
+ * The agent forwards a command's remaining output before its exit, so this only delays
+ * commands that leave such a job behind.
+ */
+const OUTPUT_GRACE_MS = 200
 
 function collector(limit: number) {
   const chunks: Buffer[] = []
@@ -37,6 +45,10 @@ function collector(limit: number) {
       chunks.push(part)
       stored += part.length
     },
+    /** Bytes the sandbox counted but did not deliver (its own cap). */
+    skipped(bytes: number) {
+      total += bytes
+    },
     text() {
       const all = Buffer.concat(chunks)
       if (total <= limit) return all.toString('utf8')
@@ -46,32 +58,50 @@ function collector(limit: number) {
   }
 }
 
-/** Runs a command in the session sandbox to completion, with a process-group-wide timeout. */
+/**
+ * Runs a command in the session sandbox to completion, with a process-group-wide timeout.
+ * Background jobs it leaves behind keep running (the sandbox is one persistent machine);
+ * a timeout kills the command's own process group only, not jobs that `setsid` moved out.
+ */
 export function runInSession(config: LocalConfig, session: Session, options: RunInSessionOptions): Promise<RunInSessionResult> {
   const limit = options.maxOutputBytes ?? config.maxOutputBytes
   const out = collector(limit)
   const err = collector(limit)
   return new Promise((resolve) => {
-    const child = spawnInSession(config, session, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
+    const { argv, cwd, env, roBinds } = options
+    const child = session.sandbox.spawn({ argv, cwd, env, roBinds, cap: limit + 4 })
     let timedOut = false
+    let done = false
+    let grace: NodeJS.Timeout | undefined
+    const kill = () => child.kill('SIGKILL')
     const timer = setTimeout(() => {
       timedOut = true
-      killProcessGroup(child)
+      kill()
     }, options.timeoutMs)
-    child.stdout?.on('data', (c: Buffer) => out.push(c))
-    child.stderr?.on('data', (c: Buffer) => err.push(c))
-    // Like the bwrap pid namespace ending with its init: background jobs die with the command.
-    child.once('exit', () => killProcessGroup(child))
-    child.once('error', (e) => {
+    options.signal?.addEventListener('abort', kill, { once: true })
+    child.stdout.on('data', (c: Buffer) => out.push(c))
+    child.stderr.on('data', (c: Buffer) => err.push(c))
+    const finish = (result: RunInSessionResult) => {
+      if (done) return
+      done = true
       clearTimeout(timer)
-      resolve({ stdout: '', stderr: e.message, exitCode: 127, timedOut: false })
+      clearTimeout(grace)
+      options.signal?.removeEventListener('abort', kill)
+      child.detach()
+      resolve(result)
+    }
+    const exitStatus = (code: number | null, signal: NodeJS.Signals | null) => code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 9)
+    const result = (code: number | null, signal: NodeJS.Signals | null): RunInSessionResult => {
+      out.skipped(child.dropped.stdout)
+      err.skipped(child.dropped.stderr)
+      return { stdout: out.text(), stderr: err.text(), exitCode: exitStatus(code, signal), timedOut }
+    }
+    child.once('error', (e: Error) => finish({ stdout: '', stderr: e.message, exitCode: 127, timedOut: false }))
+    // 'close': the command exited and its output pipes are drained. A background job still
+    // holding them gets a short grace, then the result goes out without its later output.
+    child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      grace = setTimeout(() => finish(result(code, signal)), OUTPUT_GRACE_MS)
     })
-    // 'close' (not 'exit'): all output pipes are drained. Grandchildren still holding the pipes
-    // open are in the same process group and were killed on timeout.
-    child.once('close', (code, signal) => {
-      clearTimeout(timer)
-      const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 9)
-      resolve({ stdout: out.text(), stderr: err.text(), exitCode, timedOut })
-    })
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => finish(result(code, signal)))
   })
 }

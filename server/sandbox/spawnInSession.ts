@@ -3,8 +3,8 @@ import type { ChildProcess, StdioOptions } from 'node:child_process'
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import type { LocalConfig } from '../config.ts'
-import type { Session } from '../sessions/Session.ts'
 import { registerProcess } from './processRegistry.ts'
+import type { SandboxOwner } from './Sandbox.ts'
 import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
 
 /** What to run in a session. */
@@ -74,7 +74,7 @@ function prepareRoot(rootDir: string, binds: string[]): void {
   mkdirSync(join(rootDir, SANDBOX_HOME), { recursive: true })
 }
 
-function bwrapArgs(config: LocalConfig, session: Session, cwd: string, roBinds: string[]): string[] {
+function bwrapArgs(config: LocalConfig, session: SandboxOwner, cwd: string, roBinds: string[]): string[] {
   const args = ['--bind', session.rootDir, '/', '--ro-bind', '/usr', '/usr']
   for (const entry of hostEtcEntries()) args.push('--ro-bind-try', entry, entry)
   for (const dir of roBinds) args.push('--ro-bind', dir, dir)
@@ -88,38 +88,58 @@ function bwrapArgs(config: LocalConfig, session: Session, cwd: string, roBinds: 
  * A sandbox path as a process of the session must receive it on its command line: unchanged
  * under bubblewrap, mapped into the session root for plain processes.
  */
-export function processPath(config: LocalConfig, session: Session, sandboxPath: string): string {
+export function processPath(config: LocalConfig, session: SandboxOwner, sandboxPath: string): string {
   return config.isolation === 'bwrap' ? sandboxPath : resolveSessionPath(session.rootDir, sandboxPath)
 }
 
+/** The environment of a session process: a minimal one plus `extra`. */
+export function sessionEnv(config: LocalConfig, session: SandboxOwner, extra: Record<string, string> = {}): Record<string, string> {
+  if (config.isolation === 'bwrap') {
+    return { PATH: SANDBOX_PATH, HOME: SANDBOX_HOME, TMPDIR: '/tmp', LANG: 'C.UTF-8', USER: 'root', LOGNAME: 'root',
+      SHELL: '/bin/bash', HOSTNAME: 'agb-sandbox', ...extra }
+  }
+  // AGB_LOCAL_SESSION marks the session's plain processes, so release finds strays in /proc.
+  return { PATH: process.env.PATH ?? SANDBOX_PATH, HOME: resolveSessionPath(session.rootDir, SANDBOX_HOME),
+    TMPDIR: join(session.rootDir, 'tmp'), LANG: 'C.UTF-8', AGB_LOCAL_SESSION: session.id, ...extra }
+}
+
+/** How to start a program in the session: the host command, its arguments, cwd and environment. */
+export interface LaunchSpec {
+  command: string
+  args: string[]
+  cwd: string | undefined
+  env: Record<string, string>
+}
+
 /**
- * Spawns a process of a session: under bubblewrap (session root as `/`, host /usr read-only,
- * own pid/ipc/uts/net namespaces) or, without isolation, as a plain process whose cwd/HOME/TMPDIR
- * point into the session root. Always detached (own process group) and tracked on the session,
- * so release and timeouts can kill the whole tree.
- * @throws Error when `cwd` escapes the session root.
+ * Builds the host command that runs `argv` in the session: under bubblewrap (session root as
+ * `/`, host /usr read-only, own pid/ipc/uts/net namespaces, `--die-with-parent`) or, without
+ * isolation, the plain program with cwd/HOME/TMPDIR in the session root. Repairs the session
+ * root's links and mount points first.
+ * @throws Error when `cwd` escapes the session root or argv is empty.
  */
-export function spawnInSession(config: LocalConfig, session: Session, options: SpawnInSessionOptions): ChildProcess {
+export function launchSpec(config: LocalConfig, session: SandboxOwner, options: SpawnInSessionOptions): LaunchSpec {
   const cwd = posix.resolve(SANDBOX_HOME, options.cwd || '.')
   const hostCwd = resolveSessionPath(session.rootDir, cwd)
   const roBinds = options.roBinds ?? []
-  const stdio = options.stdio ?? ['ignore', 'pipe', 'pipe']
   const [command, ...rest] = options.argv
   if (!command) throw new Error('spawnInSession: empty argv')
-  let child: ChildProcess
+  const env = sessionEnv(config, session, options.env)
   if (config.isolation === 'bwrap') {
     prepareRoot(session.rootDir, [...hostEtcEntries(), ...roBinds])
-    const env = { PATH: SANDBOX_PATH, HOME: SANDBOX_HOME, TMPDIR: '/tmp', LANG: 'C.UTF-8', USER: 'root', LOGNAME: 'root',
-      SHELL: '/bin/bash', HOSTNAME: 'agb-sandbox', ...options.env }
-    child = spawn(config.bwrapPath, [...bwrapArgs(config, session, cwd, roBinds), '--', command, ...rest], { env, stdio, detached: true })
-  } else {
-    const env = { PATH: process.env.PATH ?? SANDBOX_PATH, HOME: resolveSessionPath(session.rootDir, SANDBOX_HOME),
-      TMPDIR: join(session.rootDir, 'tmp'), LANG: 'C.UTF-8', ...options.env }
-    child = spawn(command, rest, { cwd: hostCwd, env, stdio, detached: true })
+    return { command: config.bwrapPath, args: [...bwrapArgs(config, session, cwd, roBinds), '--', command, ...rest], cwd: undefined, env }
   }
-  session.processes.add(child)
-  child.once('exit', () => session.processes.delete(child))
-  child.once('error', () => session.processes.delete(child))
+  return { command, args: rest, cwd: hostCwd, env }
+}
+
+/**
+ * Spawns one process of a session in a sandbox of its own (see {@link launchSpec}): always
+ * detached (own process group) and registered so host exit kills its group. Used when the
+ * session has no sandbox agent (no python3 on the host).
+ */
+export function spawnInSession(config: LocalConfig, session: SandboxOwner, options: SpawnInSessionOptions): ChildProcess {
+  const spec = launchSpec(config, session, options)
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'], detached: true })
   registerProcess(child)
   return child
 }

@@ -1,5 +1,5 @@
-import type { ChildProcess } from 'node:child_process'
 import type { Kernel } from '../kernels/createKernel.ts'
+import type { Sandbox } from '../sandbox/Sandbox.ts'
 
 /** Lifecycle as getSessionInfo reports it. */
 export type SessionStatus = 'RUNNING' | 'DELETING' | 'FINISH'
@@ -25,7 +25,8 @@ export interface Session {
   /** dataDir/sessions/<id>; `rootDir` (its `root/`) is the sandbox's `/`. */
   dir: string
   rootDir: string
-  processes: Set<ChildProcess>
+  /** The session's one persistent sandbox: every process of the session runs in it. */
+  sandbox: Sandbox
   /** Long-lived REPL drivers by language. */
   kernels: Map<string, Kernel>
   /** run_code execution counters by language (survive kernel restarts). */

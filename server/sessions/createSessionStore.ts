@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { once } from 'node:events'
 import type { LocalConfig } from '../config.ts'
-import { killProcessGroup } from '../sandbox/processRegistry.ts'
+import { createSandbox } from '../sandbox/createSandbox.ts'
 import type { Session } from './Session.ts'
 
 /** What createSession asks for. */
@@ -31,7 +30,10 @@ export interface SessionStore {
   /** Kills the session's processes and removes its files; idempotent. */
   release(session: Session, reason: string): Promise<void>
   liveCount(): number
-  processCount(): number
+  /** Live processes of one session or all (kernels, commands, background jobs). */
+  processCount(sessionId?: string): number
+  /** Calls `listener` when a session starts being released (before its processes are killed). */
+  onRelease(listener: (session: Session) => void): void
   closeAll(): Promise<void>
 }
 
@@ -52,6 +54,7 @@ export function createSessionStore(config: LocalConfig): SessionStore {
   const sessions = new Map<string, Session>()
   const releases = new Map<string, Promise<void>>()
   const sessionsDir = join(config.dataDir, 'sessions')
+  const releaseListeners: Array<(session: Session) => void> = []
 
   function timer(session: Session, ms: number, fn: () => void): void {
     const t = setTimeout(fn, Math.min(Math.max(ms, 0), MAX_TIMER_MS))
@@ -70,14 +73,13 @@ export function createSessionStore(config: LocalConfig): SessionStore {
 
   async function doRelease(session: Session, reason: string): Promise<void> {
     session.status = 'DELETING'
+    for (const listener of releaseListeners) listener(session)
     for (const t of session.timers) clearTimeout(t)
     session.timers = []
     for (const kernel of session.kernels.values()) kernel.shutdown()
     session.kernels.clear()
-    const exits = [...session.processes].map((p) => (p.exitCode !== null || p.signalCode !== null ? null : once(p, 'exit').catch(() => {})))
-    for (const p of session.processes) killProcessGroup(p)
-    // Wait for the processes so nothing writes into the directory while it is removed.
-    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 2000).unref())])
+    // Waits for the processes, so nothing writes into the directory while it is removed.
+    await session.sandbox.shutdown().catch((e) => config.log(`AGB Local: stopping the sandbox of ${session.id}: ${e.message}`))
     await rm(session.dir, { recursive: true, force: true, maxRetries: 3 }).catch((e) => config.log(`AGB Local: could not remove ${session.dir}: ${e.message}`))
     session.status = 'FINISH'
     config.log(`session ${session.id} released (${reason})`)
@@ -116,7 +118,7 @@ export function createSessionStore(config: LocalConfig): SessionStore {
         activeCalls: 0,
         dir,
         rootDir,
-        processes: new Set(),
+        sandbox: createSandbox(config, { id, rootDir }),
         kernels: new Map(),
         executionCounts: new Map(),
         timers: [],
@@ -144,7 +146,10 @@ export function createSessionStore(config: LocalConfig): SessionStore {
       return p
     },
     liveCount: () => [...sessions.values()].filter((s) => s.status === 'RUNNING').length,
-    processCount: () => [...sessions.values()].reduce((n, s) => n + [...s.processes].filter((p) => p.exitCode === null && p.signalCode === null).length, 0),
+    processCount: (sessionId) => [...sessions.values()].filter((s) => sessionId === undefined || s.id === sessionId).reduce((n, s) => n + s.sandbox.hostPids().length, 0),
+    onRelease(listener) {
+      releaseListeners.push(listener)
+    },
     async closeAll() {
       await Promise.all([...sessions.values()].map((s) => store.release(s, 'shutdown')))
       sessions.clear()

@@ -13,7 +13,7 @@ export interface ToolContext {
   config: LocalConfig
   session: Session
   requestId: string
-  /** Streaming output consumers (phase 2 WebSocket run_code). */
+  /** Receives run_code output as it happens. */
   onEvent?: (event: KernelEvent) => void
 }
 

@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, statfs } from 'node:fs/promises'
+import { lstat, readFile, statfs } from 'node:fs/promises'
 import { availableParallelism, totalmem } from 'node:os'
 import type { Session } from '../sessions/Session.ts'
 import { walkTree } from './files/walkTree.ts'
@@ -15,18 +15,16 @@ interface ProcessUsage {
   rss: number
 }
 
-/** Sums CPU time and RSS over every host process in the process groups of the session's processes. */
+/** Sums CPU time and RSS over every host process of the session (background jobs included). */
 async function processUsage(session: Session): Promise<ProcessUsage> {
-  const groups = new Set([...session.processes].map((p) => p.pid).filter((pid): pid is number => pid !== undefined))
   const usage = { cpuSeconds: 0, rss: 0 }
-  if (!groups.size || process.platform !== 'linux') return usage
-  const pids = (await readdir('/proc').catch(() => [])).filter((n) => /^\d+$/.test(n))
+  if (process.platform !== 'linux') return usage
+  const pids = session.sandbox.hostPids()
   await Promise.all(pids.map(async (pid) => {
     try {
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
       // Fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (!groups.has(Number(f[2]))) return
       usage.cpuSeconds += (Number(f[11]) + Number(f[12])) / CLOCK_TICKS
       const status = await readFile(`/proc/${pid}/status`, 'utf8')
       const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)

@@ -1,7 +1,7 @@
-import { createKernel } from '../kernels/createKernel.ts'
 import type { KernelLanguage, KernelRun } from '../kernels/createKernel.ts'
+import { kernelFor } from '../kernels/kernelFor.ts'
 import { runOneShot } from '../kernels/runOneShot.ts'
-import type { Tool, ToolContext, ToolResult } from './Tool.ts'
+import type { Tool, ToolResult } from './Tool.ts'
 import { textResult } from './Tool.ts'
 
 const LANGUAGES = ['python', 'javascript', 'java', 'r']
@@ -13,15 +13,6 @@ function formatRun(run: KernelRun): string {
   doc.execution_count = run.executionCount
   doc.execution_time = run.executionTime
   return JSON.stringify(doc)
-}
-
-function kernelFor(ctx: ToolContext, language: KernelLanguage) {
-  let kernel = ctx.session.kernels.get(language)
-  if (!kernel) {
-    kernel = createKernel(ctx.config, ctx.session, language)
-    ctx.session.kernels.set(language, kernel)
-  }
-  return kernel
 }
 
 /**
@@ -49,7 +40,7 @@ export const runCodeTool: Tool = {
       return textResult(formatRun(run))
     }
     const options = ctx.onEvent ? { timeoutMs, onEvent: ctx.onEvent } : { timeoutMs }
-    const run = await kernelFor(ctx, language as KernelLanguage).execute(code, options)
+    const run = await kernelFor(ctx.config, ctx.session, language as KernelLanguage).execute(code, options)
     if (run.error?.name === 'KernelError') return textResult(`Error: ${run.error.value}`, true)
     return textResult(formatRun(run))
   },

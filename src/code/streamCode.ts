@@ -103,6 +103,7 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
       const target = handle.tools.find((t) => t.name === 'run_code')?.server || 'wuying_codespace'
       const frame = (data: Record<string, unknown>) => JSON.stringify({ invocationId, source: 'SDK', target, data: { method: 'run_code', ...data } })
       let done = false
+      let sawError = false
       const finish = (then: () => void) => {
         if (done) return
         done = true
@@ -143,9 +144,11 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
         const phase = data?.phase
         if (phase === 'event') {
           const event = toEvent(data!)
+          if (event?.type === 'error') sawError = true
           if (event) controller.enqueue(event)
         } else if (phase === 'end') {
-          if (typeof data!.executionError === 'string' && data!.executionError) {
+          // The end frame repeats an error already sent as an event; report it once.
+          if (!sawError && typeof data!.executionError === 'string' && data!.executionError) {
             controller.enqueue({ type: 'error', error: { name: 'ExecutionError', value: data!.executionError, traceback: '' } })
           }
           const count = data!.executionCount

@@ -49,7 +49,7 @@ describe('serve() over loopback', () => {
     expect(JSON.parse(result.content[0].text)).toMatchObject({ stdout: 'direct-link-url-route-ok\n', exit_code: 0 })
   })
 
-  it('refuses WebSocket upgrades until streaming exists', async () => {
+  it('refuses a WebSocket upgrade for an unknown session with HTTP 404', async () => {
     const { request } = await import('node:http')
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${server.url}/ws/x`, { headers: { connection: 'Upgrade', upgrade: 'websocket' } })
@@ -58,6 +58,6 @@ describe('serve() over loopback', () => {
       req.on('error', reject)
       req.end()
     })
-    expect(status).toBe(501)
+    expect(status).toBe(404)
   })
 })

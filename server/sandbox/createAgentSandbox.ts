@@ -1,0 +1,355 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { constants } from 'node:os'
+import { posix } from 'node:path'
+import { createInterface } from 'node:readline'
+import { Readable, Writable } from 'node:stream'
+import type { LocalConfig } from '../config.ts'
+import { findInterpreter } from './findInterpreter.ts'
+import type { Interpreter } from './findInterpreter.ts'
+import { descendantsOf, isAlive, killAll, pidsWithEnv, processTable } from './processTable.ts'
+import { killProcessGroup, onHostExit } from './processRegistry.ts'
+import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
+import type { Sandbox, SandboxOwner, SandboxProcess, SandboxSpawnOptions } from './Sandbox.ts'
+import { launchSpec, sessionEnv } from './spawnInSession.ts'
+
+let agentSource: string | undefined
+/** The agent runs as `python3 -I -S -c <source>`: nothing to bind or copy into the sandbox. */
+function source(): string {
+  agentSource ??= readFileSync(new URL('./sandboxAgent.py', import.meta.url), 'utf8')
+  return agentSource
+}
+
+const binds = new Map<boolean, string[]>()
+/** Host directories of every interpreter a session may run: bound once, when the sandbox starts. */
+function interpreterBinds(sandboxed: boolean): string[] {
+  let list = binds.get(sandboxed)
+  if (!list) {
+    const all = (['python', 'node', 'java', 'r'] as const).flatMap((r) => findInterpreter(r, sandboxed)?.roBinds ?? [])
+    list = [...new Set(all)]
+    binds.set(sandboxed, list)
+  }
+  return list
+}
+
+function isAgent(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('\0agb-local-agent\0')
+  } catch {
+    return false
+  }
+}
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]))
+const STOP_WAIT_MS = 2000
+
+type AgentMessage =
+  | { op: 'ready'; pid: number }
+  | { op: 'spawned'; id: number; pid: number }
+  | { op: 'failed'; id: number; message: string }
+  | { op: 'data'; id: number; fd: number; data: string }
+  | { op: 'eof'; id: number; fd: number; dropped: number }
+  | { op: 'exit'; id: number; code: number | null; signal: number | null }
+
+/** One running agent: a bwrap'd (or plain) `python3 sandboxAgent.py` and its processes. */
+interface Agent {
+  child: ChildProcess
+  procs: Map<number, AgentProcess>
+  nextId: number
+  alive: boolean
+  send(message: Record<string, unknown>): void
+  /** Host pids of the sandbox's own helpers, found once: [bwrap's namespace init, agent] or [agent]. */
+  helpers: number[] | undefined
+  exited: Promise<void>
+}
+
+/** A process run by the agent, ChildProcess-like. */
+class AgentProcess extends EventEmitter implements SandboxProcess {
+  pid: number | undefined = undefined
+  readonly stdin: Writable | null
+  readonly stdout = new Readable({ read() {} })
+  readonly stderr = new Readable({ read() {} })
+  readonly events: Readable | null
+  exitCode: number | null = null
+  signalCode: NodeJS.Signals | null = null
+  readonly dropped = { stdout: 0, stderr: 0 }
+  private readonly open: Set<number>
+  private state: 'starting' | 'running' | 'exited' | 'failed' | 'closed' = 'starting'
+  private detached = false
+
+  /**
+   * @param send writes a request to the agent
+   * @param forget called once the agent will say nothing more about this process
+   */
+  constructor(private readonly send: (message: Record<string, unknown>) => void, private readonly forget: () => void, readonly id: number, options: SandboxSpawnOptions) {
+    super()
+    this.events = options.events ? new Readable({ read() {} }) : null
+    this.open = new Set(options.events ? [1, 2, 3] : [1, 2])
+    this.stdin = options.stdin
+      ? new Writable({
+          write: (chunk: Buffer, _encoding, done) => {
+            send({ op: 'write', id, data: Buffer.from(chunk).toString('base64') })
+            done()
+          },
+          final: (done) => {
+            send({ op: 'close', id })
+            done()
+          },
+        })
+      : null
+  }
+
+  private stream(fd: number): Readable | null {
+    return fd === 1 ? this.stdout : fd === 2 ? this.stderr : fd === 3 ? this.events : null
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    // Also once the leader exited: background members may still hold its group.
+    if (this.state !== 'failed') this.send({ op: 'signal', id: this.id, signal: constants.signals[signal], group: true })
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.send({ op: 'signal', id: this.id, signal: constants.signals[signal], group: false })
+  }
+
+  detach(): void {
+    if (this.detached) return
+    this.detached = true
+    this.send({ op: 'detach', id: this.id })
+    for (const fd of this.open) this.stream(fd)?.push(null)
+    this.open.clear()
+    this.forgetIfDone()
+  }
+
+  /** Agent messages about this process. */
+  handle(message: AgentMessage): void {
+    switch (message.op) {
+      case 'spawned':
+        this.pid = message.pid
+        this.state = 'running'
+        this.emit('spawn')
+        break
+      case 'failed':
+        this.state = 'failed'
+        this.endStreams()
+        this.forget()
+        this.emit('error', new Error(message.message))
+        break
+      case 'data':
+        if (!this.detached) this.stream(message.fd)?.push(Buffer.from(message.data, 'base64'))
+        break
+      case 'eof':
+        if (message.fd === 1) this.dropped.stdout = message.dropped
+        if (message.fd === 2) this.dropped.stderr = message.dropped
+        if (this.open.delete(message.fd)) this.stream(message.fd)?.push(null)
+        this.maybeClose()
+        break
+      case 'exit':
+        this.exitCode = message.code
+        this.signalCode = message.signal === null ? null : (SIGNAL_NAMES.get(message.signal) ?? 'SIGKILL')
+        this.state = 'exited'
+        this.emit('exit', this.exitCode, this.signalCode)
+        this.maybeClose()
+        break
+    }
+  }
+
+  /** The agent (the whole sandbox) went away. */
+  agentDied(): void {
+    if (this.state === 'starting') {
+      this.state = 'failed'
+      this.endStreams()
+      this.emit('error', new Error('the session sandbox stopped'))
+    } else if (this.state === 'running') {
+      this.signalCode = 'SIGKILL'
+      this.state = 'exited'
+      this.emit('exit', null, 'SIGKILL')
+      this.endStreams()
+      this.maybeClose()
+    } else this.endStreams()
+  }
+
+  private endStreams(): void {
+    for (const fd of this.open) this.stream(fd)?.push(null)
+    this.open.clear()
+    if (this.stdin && !this.stdin.destroyed) this.stdin.destroy()
+  }
+
+  private maybeClose(): void {
+    if (this.state !== 'exited' || this.open.size) return this.forgetIfDone()
+    this.state = 'closed'
+    this.forget()
+    // After the streams' queued 'data'/'end' events, as ChildProcess does.
+    setImmediate(() => this.emit('close', this.exitCode, this.signalCode))
+  }
+
+  private forgetIfDone(): void {
+    if (this.detached && (this.state === 'exited' || this.state === 'closed')) this.forget()
+  }
+
+  get running(): boolean {
+    return this.state === 'starting' || this.state === 'running'
+  }
+}
+
+/**
+ * The persistent sandbox of a session: one long-lived agent process (`sandboxAgent.py`, under
+ * bubblewrap when isolation is on), started lazily, that spawns every process of the session
+ * inside the same namespaces and reaps them. Background jobs started by one `shell` call keep
+ * running for the next (as on the cloud, where a sandbox is one machine) and die with the
+ * sandbox: release SIGKILLs the bwrap process group (the pid namespace ends with its init) or,
+ * without isolation, asks the agent (a child subreaper) to kill its whole tree.
+ * @param python the interpreter that runs the agent
+ */
+export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, python: Interpreter): Sandbox {
+  const bwrap = config.isolation === 'bwrap'
+  let agent: Agent | null = null
+  let stopped = false
+
+  function start(): Agent {
+    const spec = launchSpec(config, session, {
+      argv: [python.command, '-I', '-S', '-c', source(), 'agb-local-agent', session.id],
+      roBinds: interpreterBinds(bwrap),
+    })
+    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+    const current: Agent = {
+      child,
+      procs: new Map(),
+      nextId: 1,
+      alive: true,
+      helpers: undefined,
+      send(message) {
+        if (current.alive && child.stdin?.writable) child.stdin.write(`${JSON.stringify(message)}\n`)
+      },
+      exited: new Promise((resolve) => child.once('close', () => resolve())),
+    }
+    child.stdin?.on('error', () => {}) // EPIPE when the agent died: reported via 'exit'
+    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (line) => {
+      let message: AgentMessage
+      try {
+        message = JSON.parse(line) as AgentMessage
+      } catch {
+        return
+      }
+      if (message.op !== 'ready') current.procs.get(message.id)?.handle(message)
+      updateRef(current)
+    })
+    let errors = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      errors = (errors + chunk.toString('utf8')).slice(-4000)
+    })
+    const offExit = onHostExit(() => killNow(current))
+    const died = () => {
+      if (!current.alive) return
+      current.alive = false
+      offExit()
+      if (agent === current) agent = null
+      if (!stopped) config.log(`AGB Local: the sandbox of ${session.id} stopped${errors ? `: ${errors.trim()}` : ''}`)
+      for (const proc of [...current.procs.values()]) proc.agentDied()
+      current.procs.clear()
+    }
+    child.once('exit', died)
+    child.once('error', (e) => {
+      errors += e.message
+      died()
+    })
+    return current
+  }
+
+  /** Idle agents do not keep the host's event loop alive; ones with processes do (as kernels always did). */
+  function updateRef(a: Agent, busy = a.procs.size > 0 || stopped): void {
+    for (const handle of [a.child, a.child.stdout, a.child.stderr, a.child.stdin] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+      if (busy) handle?.ref?.()
+      else handle?.unref?.()
+    }
+  }
+
+  /** Host pids of the agent and (under bwrap) the namespace's init, once both exist. */
+  function helpers(a: Agent, rows = processTable()): number[] | undefined {
+    if (a.helpers || a.child.pid === undefined) return a.helpers
+    if (!bwrap) return (a.helpers = [a.child.pid])
+    // bwrap (host pid X) → its pid-namespace init → the agent (told apart by its argv).
+    const init = rows.find((r) => r.ppid === a.child.pid)
+    const self = init && rows.find((r) => r.ppid === init.pid && isAgent(r.pid))
+    if (init && self) a.helpers = [init.pid, self.pid]
+    return a.helpers
+  }
+
+  function sessionPids(a: Agent): number[] {
+    if (process.platform !== 'linux') return [...a.procs.values()].filter((p) => p.running && p.pid !== undefined).map((p) => p.pid!)
+    const rows = processTable()
+    const found = helpers(a, rows)
+    if (!found) return []
+    // Under bwrap, orphans go to the agent (a subreaper) or, failing that, to the init.
+    return descendantsOf(found[0]!, rows).filter((pid) => pid !== found[1])
+  }
+
+  /** Synchronous kill for host exit: the bwrap group (its namespace dies with it), or the agent's tree. */
+  function killNow(a: Agent): void {
+    if (bwrap) return killProcessGroup(a.child)
+    const root = a.child.pid
+    if (root === undefined) return
+    for (let pass = 0; pass < 3; pass++) killAll(descendantsOf(root))
+    killProcessGroup(a.child)
+  }
+
+  function spawnProcess(options: SandboxSpawnOptions): SandboxProcess {
+    if (stopped) {
+      const failed = new AgentProcess(() => {}, () => {}, 0, options)
+      setImmediate(() => failed.handle({ op: 'failed', id: 0, message: 'the session was released' }))
+      return failed
+    }
+    const cwd = posix.resolve(SANDBOX_HOME, options.cwd || '.')
+    const hostCwd = resolveSessionPath(session.rootDir, cwd) // also: throws when cwd escapes the root
+    agent ??= start()
+    const a = agent
+    const id = a.nextId++
+    const proc = new AgentProcess(a.send, () => a.procs.delete(id), id, options)
+    a.procs.set(id, proc)
+    updateRef(a)
+    a.send({
+      op: 'spawn',
+      id,
+      argv: options.argv,
+      cwd: bwrap ? cwd : hostCwd,
+      env: sessionEnv(config, session, options.env),
+      stdin: options.stdin === true,
+      fds: options.events ? [1, 2, 3] : [1, 2],
+      cap: options.cap ?? null,
+    })
+    return proc
+  }
+
+  return {
+    spawn: spawnProcess,
+    hostPids: () => (agent?.alive ? sessionPids(agent) : []),
+    async shutdown() {
+      stopped = true
+      const a = agent
+      const strays = () => (bwrap ? [] : pidsWithEnv('AGB_LOCAL_SESSION', session.id))
+      if (!a) return killAll(strays())
+      updateRef(a, true) // awaited below: keep the event loop alive until it is gone
+      const snapshot = [...sessionPids(a), ...(helpers(a) ?? [])]
+      if (bwrap) {
+        // SIGKILL the namespace's init: the kernel kills every process in the namespace and
+        // bwrap reaps its init and exits. (Killing bwrap too would leave the init a zombie
+        // on hosts whose pid 1 does not reap.)
+        const init = helpers(a)?.[0]
+        if (init === undefined) killProcessGroup(a.child)
+        else killAll([init])
+        await Promise.race([a.exited, new Promise((r) => setTimeout(r, STOP_WAIT_MS / 2).unref())])
+        killProcessGroup(a.child)
+      } else {
+        a.send({ op: 'shutdown' }) // the agent kills its whole tree, then exits
+        await Promise.race([a.exited, new Promise((r) => setTimeout(r, STOP_WAIT_MS / 2).unref())])
+        killNow(a)
+        killAll(strays())
+      }
+      const deadline = Date.now() + STOP_WAIT_MS
+      await Promise.race([a.exited, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())])
+      while (snapshot.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    },
+  }
+}
