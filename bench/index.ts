@@ -9,6 +9,7 @@ import { coldImportRows } from './coldImport.ts'
 import { largeDataRows } from './largeData.ts'
 import { ROOT, progress, reason, withTimeout, type Row } from './lib.ts'
 import { overheadRows, type LocalTarget } from './overhead.ts'
+import { streamingRows } from './streaming.ts'
 import { throughputRows } from './throughput.ts'
 
 /** The whole bench is cut off after this long; the rows measured so far are printed. */
@@ -88,6 +89,7 @@ try {
     await section('3', 'per-call overhead', 90_000, () => overheadRows(t))
     await section('4', 'throughput', 90_000, () => throughputRows(t))
     await section('5', 'large data', 120_000, () => largeDataRows(t))
+    await section('6', 'streaming', 60_000, () => streamingRows(t))
   }
   await withTimeout(server?.close() ?? Promise.resolve(), 10_000, 'server close').catch(() => undefined)
   await withTimeout(local.close(), 20_000, 'AGB Local close').catch(() => undefined)
