@@ -132,7 +132,11 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       const read = await readBody(req, config.maxBodyBytes)
       if (read === TOO_LARGE) {
         record(deps, req, `[body over ${config.maxBodyBytes} bytes, not read]`)
-        return withCors(fail(requestId, 413, 'RequestEntityTooLarge', `request body exceeds the limit of ${config.maxBodyBytes} bytes`))
+        // The unread rest of the body would be parsed as the next request on a kept-alive
+        // connection: ask the client to close it.
+        const tooLarge = withCors(fail(requestId, 413, 'RequestEntityTooLarge', `request body exceeds the limit of ${config.maxBodyBytes} bytes`))
+        tooLarge.headers.set('connection', 'close')
+        return tooLarge
       }
       bodyBytes = read
       record(deps, req, read)

@@ -123,6 +123,9 @@ export function createClient(options: ClientOptions): Client {
     ...(o.webSocket ? { webSocket: o.webSocket } : {}),
     ...(o.proxy ? { proxy: true } : {}),
   }
-  Object.defineProperty(client, 'apiKey', { value: o.apiKey ?? '', enumerable: false })
+  // A non-enumerable getter: even `util.inspect(client, { showHidden: true })` and
+  // `console.log('%o', client)` print `[Getter]`, not the key.
+  const apiKey = o.apiKey ?? ''
+  Object.defineProperty(client, 'apiKey', { get: () => apiKey, enumerable: false })
   return Object.freeze(client) as Client
 }

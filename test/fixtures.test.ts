@@ -34,7 +34,7 @@ import { loadFixture, replay } from './helpers/replay.ts'
 function clientFor(name: string) {
   const fixture = loadFixture(name)
   const server = replay(fixture)
-  // retry: false sends exactly the official request (no create tag).
+  // retry: false and tag: false send exactly the official requests.
   const client = createClient({ apiKey: 'akm-xxx', fetch: server.fetch, retry: false })
   return { client, fixture, done: server.done }
 }
@@ -42,7 +42,7 @@ function clientFor(name: string) {
 describe('fixture replay: sessions', () => {
   it('create-session.ok: sends labels and timeout, reads the session', async () => {
     const { client, fixture, done } = clientFor('create-session.ok')
-    const session = await createSession(client, { imageId: 'agb-code-space-1', labels: { env: 'test' }, idleReleaseTimeout: 300 })
+    const session = await createSession(client, { tag: false, imageId: 'agb-code-space-1', labels: { env: 'test' }, idleReleaseTimeout: 300 })
     done()
     const want = fixture.sdkResult!.session as Record<string, string>
     expect(session).toMatchObject({ id: want.sessionId, resourceUrl: want.resourceUrl, linkUrl: want.linkUrl, wsUrl: want.wsUrl, imageId: want.imageId })
@@ -53,13 +53,13 @@ describe('fixture replay: sessions', () => {
 
   it('create-session.ok: keeps the session token out of JSON', async () => {
     const { client } = clientFor('create-session.ok')
-    const session = await createSession(client, { imageId: 'agb-code-space-1', labels: { env: 'test' }, idleReleaseTimeout: 300 })
+    const session = await createSession(client, { tag: false, imageId: 'agb-code-space-1', labels: { env: 'test' }, idleReleaseTimeout: 300 })
     expect(JSON.stringify(session)).not.toContain('"token"')
   })
 
   it('create-session.fail: a soft failure throws api_error with errMsg', async () => {
     const { client, done } = clientFor('create-session.fail')
-    const error = await createSession(client, { imageId: 'agb-code-space-1' }).catch((e: unknown) => e)
+    const error = await createSession(client, { tag: false, imageId: 'agb-code-space-1' }).catch((e: unknown) => e)
     done()
     expect(isAgbError(error, 'api_error')).toBe(true)
     expect((error as Error).message).toContain('Session creation failed')
@@ -72,7 +72,7 @@ describe('fixture replay: sessions', () => {
     // The fixture sends no body and no sdkStats: it is the bare create call.
     fixture.exchanges[0]!.request.query = { ...fixture.exchanges[0]!.request.query, sdkStats: '{"source":"","sdk_language":"","sdk_version":"","is_release":true}' }
     const client = createClient({ apiKey: 'akm-invalid', fetch: server.fetch, retry: false })
-    const error = await createSession(client, { imageId: 'agb-code-space-1' }).catch((e: unknown) => e)
+    const error = await createSession(client, { tag: false, imageId: 'agb-code-space-1' }).catch((e: unknown) => e)
     expect(isAgbError(error, 'unauthorized')).toBe(true)
     expect((error as Error).message).toContain('access denied')
     expect((error as Error).message).not.toContain('akm-invalid')
@@ -255,7 +255,7 @@ describe('fixture replay: session queries', () => {
 
   it('create-session.context-sync.ok: mounts a context and waits for its download', async () => {
     const { client, done } = clientFor('create-session.context-sync.ok')
-    const session = await createSession(client, { imageId: 'agb-code-space-1', contextSyncs: [{ contextId: 'ctx-123', path: '/home/data' }], pollInterval: 1 })
+    const session = await createSession(client, { tag: false, imageId: 'agb-code-space-1', contextSyncs: [{ contextId: 'ctx-123', path: '/home/data' }], pollInterval: 1 })
     done()
     expect(session.id).toBe('new-session-id')
   })

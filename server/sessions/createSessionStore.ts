@@ -89,9 +89,9 @@ export function createSessionStore(config: LocalConfig): SessionStore {
     }, FINISHED_RETENTION_MS).unref()
   }
 
-  const store: SessionStore = {
-    async create(input) {
-      if (store.liveCount() >= config.maxSessions) return null
+
+  let pending = 0
+  async function createReserved(input: Parameters<SessionStore['create']>[0]): Promise<Session> {
       const id = `session-${randomBytes(9).toString('hex')}`
       const dir = join(sessionsDir, id)
       const rootDir = join(dir, 'root')
@@ -127,6 +127,18 @@ export function createSessionStore(config: LocalConfig): SessionStore {
       armIdle(session)
       timer(session, config.maxLifetimeMs, () => void store.release(session, 'max lifetime reached'))
       return session
+  }
+
+  const store: SessionStore = {
+    async create(input) {
+      // Reserve the slot before any await: concurrent creates must not all pass the check.
+      if (store.liveCount() + pending >= config.maxSessions) return null
+      pending++
+      try {
+        return await createReserved(input)
+      } finally {
+        pending--
+      }
     },
     get: (id) => sessions.get(id),
     live(id) {

@@ -6,7 +6,12 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 export function fromBase64(text: string, what: string): Uint8Array {
   const clean = text.replace(/\s+/g, '')
   if (clean.length % 4 === 1 || !BASE64.test(clean)) throw new AgbError('invalid_response', `${what}: the service returned malformed base64`)
-  const binary = atob(clean)
+  let binary: string
+  try {
+    binary = atob(clean)
+  } catch {
+    throw new AgbError('invalid_response', `${what}: the service returned malformed base64`)
+  }
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
   return bytes

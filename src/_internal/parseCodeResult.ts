@@ -1,3 +1,5 @@
+import { text as asText } from './text.ts'
+
 /** One output of a code run, by MIME kind (PROTOCOL §5.1). */
 export interface ExecutionResult {
   /** `text/plain`: for a final expression, its repr. */
@@ -70,7 +72,7 @@ export function toItem(raw: unknown): ExecutionResult | undefined {
     if (decoded === undefined) return { text: item as string, isMainResult: false }
     item = decoded
   }
-  if (!isObj(item)) return item == null ? undefined : { text: String(item), isMainResult: false }
+  if (!isObj(item)) return item == null ? undefined : { text: asText(item), isMainResult: false }
   const out: ExecutionResult = { isMainResult: item.isMainResult === true || item.is_main_result === true }
   for (const [kind, keys] of KINDS) {
     const key = keys.find((k) => item[k] != null)
@@ -125,7 +127,7 @@ export function parseCodeResult(text: string): CodeOutcome {
   }
   if (!isObj(doc)) return plain(text)
   if (doc.isError === true && !('logs' in doc || 'results' in doc)) {
-    const texts = Array.isArray(doc.content) ? doc.content.map((c) => (isObj(c) ? String(c.text ?? '') : String(c))) : []
+    const texts = Array.isArray(doc.content) ? doc.content.map((c) => (isObj(c) ? asText(c.text) : asText(c))) : []
     const value = `Error in response: ${texts.join('; ')}`
     return outcome([], [], [], { name: 'ExecutionError', value, traceback: '' }, undefined, undefined)
   }
@@ -141,10 +143,10 @@ export function parseCodeResult(text: string): CodeOutcome {
     const e = isObj(doc.error) ? doc.error : undefined
     let error: ExecutionError | undefined
     if (e || doc.isError === true) {
-      error = { name: String(e?.name ?? 'ExecutionError'), value: String(e?.value ?? ''), traceback: String(e?.traceback ?? '') }
+      error = { name: asText(e?.name) || 'ExecutionError', value: asText(e?.value), traceback: asText(e?.traceback) }
     }
     return outcome(items, strings(logs.stdout), strings(logs.stderr), error, doc.execution_count, doc.execution_time)
   }
-  if (Array.isArray(doc.content) && isObj(doc.content[0])) return plain(String(doc.content[0].text ?? ''))
+  if (Array.isArray(doc.content) && isObj(doc.content[0])) return plain(asText(doc.content[0].text))
   return plain(text)
 }

@@ -1,6 +1,6 @@
 import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
-import { transportError, truncate } from './request.ts'
+import { redact, transportError, truncate, untilAborted } from './request.ts'
 
 /** A URL safe for messages: a presigned URL's query is its signature, so it is left out. */
 const bare = (url: string) => url.replace(/[?#].*$/, '')
@@ -18,7 +18,7 @@ export async function presignedFetch(
   const label = `[${init.method} ${bare(url)}]`
   let response: Response
   try {
-    response = await (client.fetch ?? globalThis.fetch)(url, {
+    response = await untilAborted(init.signal, (client.fetch ?? globalThis.fetch)(url, {
       method: init.method,
       ...(init.body !== undefined ? { body: init.body } : {}),
       ...(init.contentType ? { headers: { 'content-type': init.contentType } } : {}),
@@ -27,12 +27,12 @@ export async function presignedFetch(
       // body to replay it on a redirect, which held the whole upload in memory (undici#4058).
       // A stream cannot be replayed anyway.
       ...(init.body instanceof ReadableStream ? { duplex: 'half', redirect: 'error' } : {}),
-    } as RequestInit)
+    } as RequestInit))
   } catch (error) {
     throw transportError(error, init.signal, label)
   }
   if (!ok(response.status)) {
-    const text = await response.text().catch(() => '')
+    const text = redact(await untilAborted(init.signal, response.text()).catch(() => ''), client.apiKey)
     const status = response.status
     const code = status === 401 || status === 403 ? 'unauthorized' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : status >= 500 ? 'server_error' : 'api_error'
     throw new AgbError(code, `${label} HTTP ${status}: ${truncate(text, 200) || '(empty body)'}`, { status, retryable: status === 429 || status >= 500 })

@@ -2,7 +2,8 @@ import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
 import { AgbError, isAgbError } from '../errors.ts'
 import { fromBase64 } from './base64.ts'
-import { callTool, toolText, type ToolOutput } from './callTool.ts'
+import { callTool, toolText } from './callTool.ts'
+import { shellJson } from './shellJson.ts'
 import { parseFileInfo } from './parseFileInfo.ts'
 import { deadline, sleep } from './signal.ts'
 
@@ -50,16 +51,6 @@ export interface ProcessHandle extends ProcessData {
   toJSON(): ProcessData
 }
 
-/** The JSON result of a `shell` call (current format), tolerant of the seed era's raw text. */
-export function shellJson(out: ToolOutput): { exitCode: number; stdout: string; stderr: string } {
-  try {
-    const j = JSON.parse(out.text) as { stdout?: string; stderr?: string; exit_code?: number }
-    return { exitCode: j.exit_code ?? (out.isError ? 1 : 0), stdout: j.stdout ?? '', stderr: j.stderr ?? '' }
-  } catch {
-    return { exitCode: out.isError ? 1 : 0, stdout: out.text, stderr: '' }
-  }
-}
-
 const CHUNK = 51_200
 
 /** Exit code reported for a process that vanished without writing its exit code. */
@@ -82,7 +73,10 @@ export function processHandle(client: Client, data: ProcessData): ProcessHandle 
   let checked = Date.now()
   const exitCode = async (signal: AbortSignal): Promise<number | undefined> => {
     const n = await size(`${dir}/exit`, signal)
-    if (n > 0) return Number.parseInt(new TextDecoder().decode(await read(`${dir}/exit`, 0, n, signal)).trim(), 10)
+    if (n > 0) {
+      const code = Number.parseInt(new TextDecoder().decode(await read(`${dir}/exit`, 0, n, signal)).trim(), 10)
+      return Number.isInteger(code) ? code : KILLED
+    }
     // No exit marker: every 2 s make sure the process still exists. One killed from outside
     // (or by a sandbox restart) never writes its marker and would be waited for forever.
     if (Date.now() - checked < 2_000) return undefined

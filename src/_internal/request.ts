@@ -2,6 +2,7 @@ import { createFetch } from 'ofetch'
 import type { Client } from '../client.ts'
 import { AgbError, isAgbError, type AgbErrorCode } from '../errors.ts'
 import { retryPolicy, sleep } from './signal.ts'
+import { text } from './text.ts'
 
 /** One call to the API host. */
 export interface ApiCall {
@@ -38,7 +39,29 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 const field = (o: Record<string, unknown>, name: string): unknown =>
   o[name] ?? o[name[0]!.toUpperCase() + name.slice(1)]
 
-const str = (x: unknown): string => (typeof x === 'string' ? x : x == null ? '' : String(x))
+const str = text
+
+/** Replaces every occurrence of `secret` in text with `[redacted]`. */
+export const redact = (value: string, secret: string | undefined): string => (secret && value.includes(secret) ? value.split(secret).join('[redacted]') : value)
+
+/** Settles like `work`, or rejects with the signal's reason as soon as it aborts. */
+export function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
 
 /** Short, secret-free text for messages: service text can be long or contain HTML. */
 export const truncate = (text: string, max = 300): string =>
@@ -46,6 +69,9 @@ export const truncate = (text: string, max = 300): string =>
 
 /** Maps an aborted signal to `timeout` or `aborted`, anything else to `network`. */
 export function transportError(error: unknown, signal: AbortSignal | undefined, label: string): AgbError {
+  // ofetch's FetchError keeps the request options (headers with the key) reachable: keep
+  // only what it wraps.
+  if ((error as { name?: unknown } | undefined)?.name === 'FetchError') error = (error as Error).cause ?? new Error((error as Error).message)
   if (signal?.aborted) {
     const timedOut = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError'
     return timedOut
@@ -111,8 +137,8 @@ const backoff = (p: { baseDelay: number; maxDelay: number }, attempt: number) =>
 function refusedBeforeSending(error: AgbError): boolean {
   if (error.code !== 'network') return false
   const cause = error.cause as { code?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined
-  const text = `${String(cause?.code ?? '')} ${String(cause?.cause?.code ?? '')} ${String(cause?.cause?.message ?? '')} ${error.message}`
-  return /ECONNREFUSED|connection refused|ConnectionRefused/i.test(text)
+  const all = `${text(cause?.code)} ${text(cause?.cause?.code)} ${text(cause?.cause?.message)} ${error.message}`
+  return /ECONNREFUSED|connection refused|ConnectionRefused/i.test(all)
 }
 
 /** Seconds or an HTTP date, in milliseconds (`undefined` when absent or unreadable). */
@@ -133,7 +159,8 @@ async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, atte
   hooks?.onRequest?.({ method: call.method, url, attempt })
   let response: Response & { _data?: unknown }
   try {
-    response = await $fetch.raw(url, {
+    // Raced against the signal: a fetch that ignores its signal cannot outlive the deadline.
+    response = await untilAborted(signal, $fetch.raw(url, {
       method: call.method,
       query: call.query,
       body: call.method === 'POST' ? (call.body ?? {}) : undefined,
@@ -146,14 +173,15 @@ async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, atte
       retry: false,
       ignoreResponseError: true,
       responseType: 'text',
-    })
+    }))
   } catch (error) {
     const e = transportError(error, signal, label)
     hooks?.onResponse?.({ method: call.method, url, attempt, status: 0, requestId: '', durationMs: Date.now() - started, error: e.code })
     throw e
   }
   const status = response.status
-  const text = str(response._data)
+  // A service that echoes the key back must not put it into our messages.
+  const text = redact(str(response._data), client.apiKey)
   const headerId = response.headers.get('x-request-id') ?? ''
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
   let json: unknown

@@ -64,7 +64,8 @@ const disposeKey: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispos
 
 /** Freezes session fields into a handle whose disposal deletes the session. */
 export function sessionHandle(client: Client, fields: Record<string, unknown> & { id: string }, token?: string): Session {
-  if (token) Object.defineProperty(fields, 'token', { value: token, enumerable: false })
+  // A getter, so even inspection of hidden properties shows `[Getter]`, not the token.
+  if (token) Object.defineProperty(fields, 'token', { get: () => token, enumerable: false })
   Object.defineProperty(fields, disposeKey, {
     value: async () => {
       await deleteSession(client, fields.id)

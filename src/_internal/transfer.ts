@@ -5,6 +5,7 @@ import { contextItems } from './contextItems.ts'
 import { decode } from './decode.ts'
 import { api, type Envelope } from './request.ts'
 import { sleep } from './signal.ts'
+import { text } from './text.ts'
 
 const ContextsSchema = v.pipe(
   v.optional(v.nullable(v.array(v.looseObject({ contextId: v.optional(v.nullable(v.string())), contextPath: v.optional(v.nullable(v.string())) })))),
@@ -51,9 +52,9 @@ export async function syncContext(
     const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId, contextId, path, taskType: mode } }, signal)
     const items = contextItems(info)
     const item = items.find((i) => i.contextId === contextId && i.path === path && (i.taskType === undefined || i.taskType === mode))
-    const status = String(item?.status ?? '').toLowerCase()
+    const status = text(item?.status).toLowerCase()
     if (item && (typeof item.errorMessage === 'string' && item.errorMessage ? true : status === 'failed')) {
-      throw new AgbError('api_error', `[SyncContext ${mode}] ${path}: ${String(item.errorMessage || 'sync failed')} (request ${info.requestId})`, { requestId: info.requestId })
+      throw new AgbError('api_error', `[SyncContext ${mode}] ${path}: ${text(item.errorMessage) || 'sync failed'} (request ${info.requestId})`, { requestId: info.requestId })
     }
     if (DONE.has(status)) break
     await sleep(params.pollInterval, signal).catch((reason: unknown) => {

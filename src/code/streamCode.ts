@@ -11,6 +11,7 @@ import { toSession, type Session } from '../_internal/toSession.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { LanguageSchema } from '../_internal/language.ts'
 import type { RunCodeOptions } from './runCode.ts'
+import { text } from '../_internal/text.ts'
 
 /** One event of a streamed code run, in the order the sandbox produced them. */
 export type CodeEvent =
@@ -154,14 +155,14 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
           const count = data!.executionCount
           controller.enqueue({
             type: 'end',
-            status: String(data!.status ?? 'finished'),
+            status: text(data!.status) || 'finished',
             ...(typeof count === 'number' ? { executionCount: count } : {}),
             executionTime: typeof data!.executionTime === 'number' ? data!.executionTime : 0,
             requestId: invocationId,
           })
           finish(() => controller.close())
         } else if (phase === 'error' || typeof data?.error === 'string') {
-          finish(() => controller.error(new AgbError('tool_error', `${label} the sandbox failed the run: ${String(data?.error ?? 'remote error').slice(0, 300)}`, { requestId: invocationId })))
+          finish(() => controller.error(new AgbError('tool_error', `${label} the sandbox failed the run: ${(text(data?.error) || 'remote error').slice(0, 300)}`, { requestId: invocationId })))
         } else {
           finish(() => controller.error(new AgbError('invalid_response', `${label} unexpected frame phase ${JSON.stringify(phase)}`, { requestId: invocationId })))
         }
@@ -198,7 +199,7 @@ function iterable<T>(stream: ReadableStream<T>): ReadableStream<T> & AsyncIterab
 
 function toEvent(data: Record<string, unknown>): CodeEvent | undefined {
   const type = data.eventType
-  if (type === 'stdout' || type === 'stderr') return { type, text: String(data.chunk ?? '') }
+  if (type === 'stdout' || type === 'stderr') return { type, text: text(data.chunk) }
   if (type === 'result') {
     // The WebSocket puts the MIME map under `mime` (unlike /mcp).
     const r = (data.result ?? {}) as Record<string, unknown>
@@ -207,7 +208,7 @@ function toEvent(data: Record<string, unknown>): CodeEvent | undefined {
   }
   if (type === 'error') {
     const e = (data.error ?? {}) as Record<string, unknown>
-    return { type: 'error', error: { name: String(e.code || 'ExecutionError'), value: String(e.message ?? data.error ?? ''), traceback: e.traceId ? `traceId=${String(e.traceId)}` : '' } }
+    return { type: 'error', error: { name: text(e.code) || 'ExecutionError', value: text(e.message ?? data.error), traceback: e.traceId ? `traceId=${text(e.traceId)}` : '' } }
   }
   return undefined
 }

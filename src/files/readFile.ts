@@ -11,6 +11,9 @@ import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.
 /** The service reads at most this many bytes per `read_file` call (PROTOCOL §9.1). */
 const CHUNK = 51_200
 
+/** Largest file readFile reads into memory; downloadFile streams anything bigger. */
+const MAX_BYTES = 512 * 1024 * 1024
+
 const ReadFileOptionsSchema = v.object({
   format: v.optional(v.picklist(['text', 'bytes'], 'format must be "text" or "bytes"'), 'text'),
   ...requestOptionEntries,
@@ -49,6 +52,8 @@ export async function readFile(client: Client, session: SessionRef, path: string
   const info = parseFileInfo(toolText(await callTool(client, session, 'get_file_info', { path: p }, signal), 'get_file_info'))
   if (info.isDirectory) throw new AgbError('invalid_input', `Invalid path: ${p} is a directory`)
   const size = info.size
+  if (!Number.isSafeInteger(size) || size < 0) throw new AgbError('invalid_response', `get_file_info ${p}: the service reported an impossible size (${size})`)
+  if (size > MAX_BYTES) throw new AgbError('invalid_input', `Invalid path: ${p} is ${size} bytes; readFile holds files in memory up to ${MAX_BYTES} bytes, use downloadFile (streams) for larger ones`)
   if (o.format === 'text' && size <= CHUNK) {
     if (size === 0) return ''
     return toolText(await callTool(client, session, 'read_file', { path: p, offset: 0, length: size }, signal), 'read_file')

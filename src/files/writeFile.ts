@@ -6,6 +6,7 @@ import { toBase64 } from '../_internal/base64.ts'
 import { callTool, toolText } from '../_internal/callTool.ts'
 import { deadline } from '../_internal/signal.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { shellJson } from '../_internal/shellJson.ts'
 
 /** The service takes at most this many characters per `write_file` call (PROTOCOL §9.1). */
 const CHUNK = 51_200
@@ -82,13 +83,8 @@ export async function writeFile(
   const guard = o.mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo "file exists: ${p.replace(/["$`\\]/g, '')}" >&2; rm -f ${quote(staging)}; exit 17; }; ` : ''
   const command = `${guard}base64 -d ${quote(staging)} ${redirect} ${quote(p)}; status=$?; rm -f ${quote(staging)}; exit $status`
   const out = await callTool(client, session, 'shell', { command, timeout_ms: 60_000 }, signal)
-  let result: { exit_code?: number; stderr?: string } = {}
-  try {
-    result = JSON.parse(out.text) as typeof result
-  } catch {
-    // Seed-era shells answer raw text: only isError tells failure.
-  }
-  if (out.isError || (result.exit_code ?? 0) !== 0) {
+  const result = shellJson(out)
+  if (out.isError || result.exitCode !== 0) {
     throw new AgbError('tool_error', `Writing bytes to ${p} failed: ${(result.stderr || out.text || 'no message').slice(0, 300)}`, { requestId: out.requestId })
   }
 }

@@ -9,6 +9,7 @@ import { toSession, type Session } from '../_internal/toSession.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { deleteSession } from './deleteSession.ts'
 import { LabelsSchema } from '../_internal/labels.ts'
+import { text } from '../_internal/text.ts'
 
 const CreateSessionParamsSchema = v.object({
   imageId: nonEmpty('imageId'),
@@ -28,6 +29,7 @@ const CreateSessionParamsSchema = v.object({
     ),
   ),
   pollInterval: optionalMs('pollInterval'),
+  tag: v.optional(v.boolean('tag must be a boolean')),
   ...requestOptionEntries,
 })
 
@@ -68,6 +70,11 @@ export interface CreateSessionParams extends RequestOptions {
   contextSyncs?: ContextSync[]
   /** Milliseconds between context-sync status polls. Default 2000. */
   pollInterval?: number
+  /**
+   * Label the session `agb-micro-create-id` so a retried or aborted create never leaves a
+   * duplicate or an orphan. Default `true`; `false` sends exactly the official SDK's request.
+   */
+  tag?: boolean
 }
 
 const VERSION = '0.1.0'
@@ -78,10 +85,10 @@ export const CREATE_TAG = 'agb-micro-create-id'
 /**
  * Creates a session (`POST /mcp/createSession`).
  *
- * Safe to retry: unless retries are off (`retry: false`), the session is labelled
- * `agb-micro-create-id: <uuid>`; when a create fails ambiguously (timeout, dropped
- * connection, 5xx) the SDK looks that label up and returns the session that was created
- * instead of creating a second one.
+ * Safe to retry: the session is labelled `agb-micro-create-id: <time>-<uuid>`; when a create
+ * fails ambiguously (timeout, dropped connection, 5xx) the SDK looks that label up and returns
+ * the session that was created instead of creating a second one, and when the caller aborts it
+ * finds and deletes it in the background. `tag: false` turns this off.
  *
  * @param client - The client.
  * @param params - `imageId` (required), `labels`, `idleReleaseTimeout`, `policyId`, `contextSyncs`, `signal`, `timeout`.
@@ -97,10 +104,11 @@ export async function createSession(client: Client, params: CreateSessionParams)
   const p = validate(CreateSessionParamsSchema, params, 'params')
   const signal = deadline(p, client.timeout)
   const policy = retryPolicy(client, signal)
-  // With retries on, the session carries a client-made tag: after an ambiguous failure
-  // (the request may have created a session) we look the tag up instead of creating twice.
-  // The tag starts with the creation time (base 36) so `reapSessions` can tell a session's age.
-  const tag = policy.attempts > 1 ? `${Date.now().toString(36)}-${crypto.randomUUID()}` : undefined
+  // The session carries a client-made tag: after an ambiguous failure (the request may have
+  // created a session) we look the tag up instead of creating twice, and after an abort we
+  // find and delete what was created. It starts with the creation time (base 36) so
+  // `reapSessions` can tell a session's age.
+  const tag = p.tag === false ? undefined : `${Date.now().toString(36)}-${crypto.randomUUID()}`
   const labels = tag ? { ...p.labels, [CREATE_TAG]: tag } : p.labels
   const body: Record<string, unknown> = {}
   if (labels) body.labels = JSON.stringify(labels)
@@ -125,14 +133,8 @@ export async function createSession(client: Client, params: CreateSessionParams)
       envelope = await api(client, call, signal)
       break
     } catch (error) {
-      if (tag && signal.aborted) {
-        // The create may have gone through before the abort: find and delete that session
-        // in the background, so an aborted create cannot leak a paid session.
-        void findTagged(client, tag, AbortSignal.timeout(15_000))
-          .then((found) => found && deleteSession(client, (found.data as { sessionId: string }).sessionId, { wait: false }))
-          .catch(() => undefined)
-      }
-      if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts) throw error
+      if (tag && signal.aborted) void reclaim(client, tag)
+      if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts || policy.attempts < 2) throw error
       const found = await findTagged(client, tag, signal).catch(() => {
         throw error
       })
@@ -162,6 +164,23 @@ export async function createSession(client: Client, params: CreateSessionParams)
   return session
 }
 
+/**
+ * The create may still go through after an abort (the service takes seconds to create): look
+ * for the tag for a while in the background and delete what appears, so an aborted create
+ * cannot leak a paid session.
+ */
+async function reclaim(client: Client, tag: string): Promise<void> {
+  const signal = AbortSignal.timeout(60_000)
+  for (let wait = 250; !signal.aborted; wait = Math.min(wait * 2, 5_000)) {
+    const found = await findTagged(client, tag, signal).catch(() => undefined)
+    if (found) {
+      await deleteSession(client, (found.data as { sessionId: string }).sessionId, { wait: false }).catch(() => undefined)
+      return
+    }
+    await sleep(wait, signal).catch(() => undefined)
+  }
+}
+
 /** The session carrying `tag`, fetched whole, if the service has one. */
 async function findTagged(client: Client, tag: string, signal: AbortSignal): Promise<Envelope | undefined> {
   const list = await api(client, { method: 'GET', path: '/sdk/ListSession', query: { maxResults: 1, labels: JSON.stringify({ [CREATE_TAG]: tag }) }, idempotent: true }, signal)
@@ -174,7 +193,7 @@ async function findTagged(client: Client, tag: string, signal: AbortSignal): Pro
 async function waitForContexts(client: Client, sessionId: string, interval: number, signal: AbortSignal): Promise<void> {
   for (;;) {
     const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId } }, signal)
-    const pending = contextItems(info).filter((i) => !/^(success|failed)$/i.test(String(i.status ?? '')))
+    const pending = contextItems(info).filter((i) => !/^(success|failed)$/i.test(text(i.status)))
     if (!pending.length) return
     await sleep(interval, signal).catch((reason: unknown) => {
       throw transportError(reason, signal, '[createSession] waiting for context sync')

@@ -7,6 +7,7 @@ import { sessionId } from '../_internal/sessionId.ts'
 import { socketClosers } from '../_internal/sockets.ts'
 import { deadline, sleep } from '../_internal/signal.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { text } from '../_internal/text.ts'
 
 const DeleteSessionOptionsSchema = v.object({
   wait: v.optional(v.boolean('wait must be a boolean')),
@@ -71,7 +72,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
     if (info && !info.ok && isNotFound(info)) break
     if (info?.ok) {
       const data = info.data as { status?: unknown; Status?: unknown } | undefined
-      const status = String(data?.status ?? data?.Status ?? '').toUpperCase()
+      const status = text(data?.status ?? data?.Status).toUpperCase()
       if (status === 'FINISH' || status === 'DELETED') break
     }
     try {

@@ -4,6 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { callTool, toolText } from '../_internal/callTool.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
 import { deadline } from '../_internal/signal.ts'
+import { text } from '../_internal/text.ts'
 
 const num = v.optional(v.nullable(v.number()), 0)
 
@@ -42,7 +43,7 @@ const MetricsSchema = v.pipe(
     txRateKbytePerS: m.tx_rate_kbyte_per_s ?? m.tx_rate_kbps ?? m.tx_rate_KBps ?? 0,
     rxUsedKbyte: m.rx_used_kbyte ?? m.rx_used_kb ?? m.rx_used_KB ?? 0,
     txUsedKbyte: m.tx_used_kbyte ?? m.tx_used_kb ?? m.tx_used_KB ?? 0,
-    timestamp: String(m.timestamp ?? ''),
+    timestamp: text(m.timestamp),
   })),
 )
 

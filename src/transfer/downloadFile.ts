@@ -4,12 +4,13 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
 import { callTool } from '../_internal/callTool.ts'
 import { presignedFetch } from '../_internal/presigned.ts'
-import { transportError } from '../_internal/request.ts'
+import { transportError, untilAborted } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { deadline } from '../_internal/signal.ts'
 import { deleteStaged, parentDir, presignedUrl, stagePath, syncContext, transferContext } from '../_internal/transfer.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import type { TransferProgress } from './uploadFile.ts'
+import { shellJson } from '../_internal/shellJson.ts'
 
 const DownloadFileOptionsSchema = v.object({
   format: v.optional(v.picklist(['bytes', 'stream'], 'format must be "bytes" or "stream"'), 'bytes'),
@@ -62,13 +63,7 @@ export async function downloadFile(client: Client, session: SessionRef, remotePa
     // Copy (not move) into the transfer directory: the user's file stays where it is.
     const command = `mkdir -p ${quote(contextPath)} && cp ${quote(path)} ${quote(staged)}`
     const out = await callTool(client, id, 'shell', { command, timeout_ms: 60_000 }, signal)
-    let exit = out.isError ? 1 : 0
-    try {
-      exit = (JSON.parse(out.text) as { exit_code?: number }).exit_code ?? exit
-    } catch {
-      // raw text output: isError decides
-    }
-    if (exit !== 0) throw new AgbError('tool_error', `Cannot read ${path} for download: ${out.text.slice(0, 300)}`, { requestId: out.requestId })
+    if (shellJson(out).exitCode !== 0) throw new AgbError('tool_error', `Cannot read ${path} for download: ${out.text.slice(0, 300)}`, { requestId: out.requestId })
   }
   await syncContext(client, { sessionId: id, contextId, path: parentDir(staged), mode: 'upload', wait: true, pollInterval: o.pollInterval ?? 1500 }, signal)
   const { url } = await presignedUrl(client, 'Download', contextId, staged, signal)
@@ -94,7 +89,7 @@ export async function downloadFile(client: Client, session: SessionRef, remotePa
   )
   if (o.format === 'stream') return counted
   try {
-    return new Uint8Array(await new Response(counted).arrayBuffer())
+    return new Uint8Array(await untilAborted(signal, new Response(counted).arrayBuffer()))
   } catch (error) {
     throw transportError(error, signal, `[GET ${url.replace(/[?#].*$/, '')}]`)
   }

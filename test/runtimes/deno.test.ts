@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FIXTURES, ROOT, killChildren, requireDist, runCliFlow, startLocal } from './harness.ts'
+import { FIXTURES, ROOT, describeTimings, killChildren, requireDist, runCliFlow, runCliStream, startLocal } from './harness.ts'
 import type { LocalServer } from './harness.ts'
 
 const DENO = join(ROOT, 'node_modules/.bin/deno')
@@ -26,21 +26,31 @@ afterAll(async () => {
   if (denoDir) rmSync(denoDir, { recursive: true, force: true })
 })
 
+/** `deno run` with no registry, no remote imports, and the network limited to AGB Local's port (HTTP and WebSocket). */
+const denoArgs = (...scriptArgs: string[]) => [
+  'run',
+  '--node-modules-dir=manual',
+  '--cached-only',
+  '--no-remote',
+  '--no-lock',
+  '--no-prompt',
+  `--allow-net=127.0.0.1:${server.port}`,
+  '--allow-env=AGB_ENDPOINT,AGB_API_KEY',
+  join(FIXTURES, 'cli.mjs'),
+  ...scriptArgs,
+]
+
 describe('runtime: Deno', () => {
   it('runs create → runCode → delete through dist with network limited to 127.0.0.1', async () => {
-    const args = [
-      'run',
-      '--node-modules-dir=manual',
-      '--cached-only',
-      '--no-remote',
-      '--no-lock',
-      '--no-prompt',
-      `--allow-net=127.0.0.1:${server.port}`,
-      '--allow-env=AGB_ENDPOINT,AGB_API_KEY',
-      join(FIXTURES, 'cli.mjs'),
-    ]
-    const { result } = await runCliFlow('deno', DENO, args, server, { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: '1' })
+    const { result } = await runCliFlow('deno', DENO, denoArgs(), server, { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: '1' })
     expect(result.version).toMatch(/^2\./)
     expect(server.local.liveSessions()).toBe(0)
+  })
+
+  it("streams python output as it is printed through dist (Deno's global WebSocket, same network limit)", async ({ annotate }) => {
+    const { result, timings } = await runCliStream('deno', DENO, denoArgs('stream'), server, { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: '1' })
+    expect(result.transport).toBe('global WebSocket')
+    expect(server.local.liveSessions()).toBe(0)
+    await annotate(describeTimings(result, timings))
   })
 })
