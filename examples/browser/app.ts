@@ -31,7 +31,8 @@ $<HTMLButtonElement>('run').addEventListener('click', async () => {
   }
 })
 
-// Give the sandbox back when the page goes away.
+// Give the sandbox back when the page goes away: a `keepalive` fetch survives the unload.
+const releaser = createClient({ endpoint: '/agb', proxy: true, fetch: (input, init) => fetch(input, { ...init, keepalive: true }) })
 addEventListener('pagehide', () => {
-  if (session) void session.then((s) => deleteSession(client, s, { wait: false }))
+  if (session) void session.then((s) => deleteSession(releaser, s, { wait: false }))
 })

@@ -323,7 +323,9 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
 
     let answer
     try {
-      answer = await upstreamJson(request.method, path, query, body, signal)
+      // A release must finish even when the browser leaves (a closing tab drops its request).
+      const upstreamSignal = path.startsWith('/mcp/releaseSession') ? AbortSignal.timeout(30_000) : signal
+      answer = await upstreamJson(request.method, path, query, body, upstreamSignal)
     } catch {
       return refuse(request, 502, 'BadGateway', 'the AGB service could not be reached')
     }
