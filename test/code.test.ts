@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSession, deleteSession, exec, runCode, type Session } from '../src/index.ts'
-import { IMAGE, startLocal, TRANSPORTS, type LocalHarness } from './helpers/local.ts'
+import { exec, runCode, type Session } from '../src/index.ts'
+import { closeLocalSession, IMAGE, openLocalSession, randomBytes, TRANSPORTS, type LocalHarness } from './helpers/local.ts'
 
 describe.each(TRANSPORTS)('runCode and exec over %s', (transport) => {
   let h: LocalHarness
   let session: Session
-  beforeAll(async () => {
-    h = await startLocal(transport)
-    session = await createSession(h.client, { imageId: IMAGE })
-  })
-  afterAll(async () => {
-    await deleteSession(h.client, session)
-    await h.close()
-  })
+  beforeAll(async () => ({ h, session } = await openLocalSession(transport)))
+  afterAll(() => closeLocalSession(h, session))
 
   it('keeps python state between calls and counts executions', async () => {
     const first = await runCode(h.client, session, 'x = 21')

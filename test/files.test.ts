@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  createSession,
-  deleteSession,
   editFile,
   exec,
   isAgbError,
@@ -19,25 +17,15 @@ import {
   type FileChangeEvent,
   type Session,
 } from '../src/index.ts'
-import { IMAGE, startLocal, TRANSPORTS, type LocalHarness } from './helpers/local.ts'
+import { closeLocalSession, IMAGE, openLocalSession, randomBytes, TRANSPORTS, type LocalHarness } from './helpers/local.ts'
 
-const random = (n: number) => {
-  const bytes = new Uint8Array(n)
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(n, i + 65536)))
-  return bytes
-}
+const random = randomBytes
 
 describe.each(TRANSPORTS)('files over %s', (transport) => {
   let h: LocalHarness
   let session: Session
-  beforeAll(async () => {
-    h = await startLocal(transport)
-    session = await createSession(h.client, { imageId: IMAGE })
-  })
-  afterAll(async () => {
-    await deleteSession(h.client, session)
-    await h.close()
-  })
+  beforeAll(async () => ({ h, session } = await openLocalSession(transport)))
+  afterAll(() => closeLocalSession(h, session))
 
   it('writes and reads text; the same file is seen by shell and python', async () => {
     await writeFile(h.client, session, '/tmp/hello.txt', 'hello\nworld\n')

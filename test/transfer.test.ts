@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  createSession,
-  deleteSession,
   downloadFile,
   downloadOss,
   downloadOssAnonymous,
@@ -16,26 +14,16 @@ import {
   type Session,
   type TransferProgress,
 } from '../src/index.ts'
-import { IMAGE, startLocal, TRANSPORTS, type LocalHarness } from './helpers/local.ts'
+import { closeLocalSession, IMAGE, openLocalSession, randomBytes, TRANSPORTS, type LocalHarness } from './helpers/local.ts'
 
-const random = (n: number) => {
-  const bytes = new Uint8Array(n)
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(n, i + 65536)))
-  return bytes
-}
+const random = randomBytes
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(Buffer.from(b))
 
 describe.each(TRANSPORTS)('presigned transfer over %s', (transport) => {
   let h: LocalHarness
   let session: Session
-  beforeAll(async () => {
-    h = await startLocal(transport)
-    session = await createSession(h.client, { imageId: IMAGE })
-  })
-  afterAll(async () => {
-    await deleteSession(h.client, session)
-    await h.close()
-  })
+  beforeAll(async () => ({ h, session } = await openLocalSession(transport)))
+  afterAll(() => closeLocalSession(h, session))
 
   it('uploads a string into the transfer directory and the sandbox sees it', async () => {
     const result = await uploadFile(h.client, session, 'notes.txt', 'hello transfer', { pollInterval: 50 })
@@ -94,14 +82,8 @@ describe.each(TRANSPORTS)('presigned transfer over %s', (transport) => {
 describe.each(TRANSPORTS)('OSS tools over %s', (transport) => {
   let h: LocalHarness
   let session: Session
-  beforeAll(async () => {
-    h = await startLocal(transport)
-    session = await createSession(h.client, { imageId: IMAGE })
-  })
-  afterAll(async () => {
-    await deleteSession(h.client, session)
-    await h.close()
-  })
+  beforeAll(async () => ({ h, session } = await openLocalSession(transport)))
+  afterAll(() => closeLocalSession(h, session))
 
   it('uploads a sandbox file to the embedded store and downloads it into another path', async () => {
     const oss = h.local.oss

@@ -1,4 +1,4 @@
-import { createClient, type Client } from '../../src/index.ts'
+import { createClient, createSession, deleteSession, type Client, type Session } from '../../src/index.ts'
 import { createAgbLocal, serve } from '../../server/index.ts'
 import type { AgbLocal, AgbLocalOptions } from '../../server/index.ts'
 
@@ -35,3 +35,22 @@ export async function startLocal(transport: Transport, options: AgbLocalOptions 
 }
 
 export const IMAGE = 'agb-code-space-1'
+
+/** A fresh AGB Local with one session in it, for suites that share a session. */
+export async function openLocalSession(transport: Transport): Promise<{ h: LocalHarness; session: Session }> {
+  const h = await startLocal(transport)
+  return { h, session: await createSession(h.client, { imageId: IMAGE }) }
+}
+
+/** Deletes the suite's session and closes its AGB Local. */
+export async function closeLocalSession(h: LocalHarness, session: Session): Promise<void> {
+  await deleteSession(h.client, session).catch(() => undefined)
+  await h.close()
+}
+
+/** `n` random bytes (getRandomValues fills at most 64 KiB a call). */
+export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(n)
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(n, i + 65536)))
+  return bytes
+}
