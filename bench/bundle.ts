@@ -50,7 +50,8 @@ export async function bundle(code: string, options: BuildOptions, plugins: Plugi
 
 /** The package an input of the metafile belongs to: its node_modules name, else agb-micro. */
 function packageOf(path: string): string {
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)
+  // Dependencies bundled into dist/vendor (ofetch and its own) count as theirs.
+  const m = /(?:node_modules|dist\/vendor)\/((?:@[^/]+\/)?[^/]+)/.exec(path)
   if (m) return m[1]!
   return path.startsWith('dist/') ? 'agb-micro' : path
 }
@@ -85,6 +86,14 @@ function stub(name: string, exportNames: string[]): Plugin {
   }
 }
 
+/** ofetch as bundled into dist/vendor: its chunk exports createFetch as `c`. */
+const stubVendoredOfetch: Plugin = {
+  name: 'stub-vendored-ofetch',
+  setup(b) {
+    b.onLoad({ filter: /dist\/vendor\/ofetch\// }, () => ({ contents: 'const _ = () => _\nexport { _ as c }\n', loader: 'js' }))
+  },
+}
+
 /** ofetch's runtime dependencies: their bytes count as ofetch's. */
 const OFETCH_FAMILY = new Set(['ofetch', 'destr', 'ufo', 'node-fetch-native'])
 
@@ -116,7 +125,7 @@ export async function bundleRows(): Promise<Row[]> {
     const what = `bundle (b) by package, ${platform.name}: gz cost of each dependency`
     try {
       const full = await bundle(core.code, platform.options)
-      const noOfetch = await bundle(core.code, platform.options, [stub('ofetch', names.ofetch)])
+      const noOfetch = await bundle(core.code, platform.options, [stub('ofetch', names.ofetch), stubVendoredOfetch])
       const noValibot = await bundle(core.code, platform.options, [stub('valibot', names.valibot)])
       const byPkg = bytesByPackage(full.metafile)
       const ofetchMin = byPkg.filter(([n]) => OFETCH_FAMILY.has(n)).reduce((s, [, b]) => s + b, 0)
