@@ -11,6 +11,11 @@ if (process.env.AGB_API_KEY) {
   console.log(`AGB Local listening on ${server.url} (started for this run)`)
   process.env.AGB_ENDPOINT = server.url
   process.env.AGB_API_KEY = local.apiKey
+  // AGB Local's embedded object store stands in for OSS.
+  process.env.AGB_OSS_ENDPOINT = local.oss.endpoint(server.url)
+  process.env.AGB_OSS_ACCESS_KEY_ID = local.oss.accessKeyId
+  process.env.AGB_OSS_ACCESS_KEY_SECRET = local.oss.accessKeySecret
+  process.env.AGB_OSS_BUCKET = local.oss.bucket
   try {
     await import('../examples/quickstart.ts')
   } finally {

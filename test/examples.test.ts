@@ -22,7 +22,17 @@ function run(file: string, env: Record<string, string> = {}): Promise<{ code: nu
   return new Promise((resolve) => {
     const child = spawn(tsx, [file], {
       cwd: root,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, AGB_ENDPOINT: server.url, AGB_API_KEY: local.apiKey, ...env },
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME!,
+        AGB_ENDPOINT: server.url,
+        AGB_API_KEY: local.apiKey,
+        AGB_OSS_ENDPOINT: local.oss.endpoint(server.url),
+        AGB_OSS_ACCESS_KEY_ID: local.oss.accessKeyId,
+        AGB_OSS_ACCESS_KEY_SECRET: local.oss.accessKeySecret,
+        AGB_OSS_BUCKET: local.oss.bucket,
+        ...env,
+      },
     })
     let stdout = ''
     let stderr = ''
@@ -44,6 +54,8 @@ describe('examples', () => {
     expect(stdout).toMatch(/^python stdout: Hello from Python 3\.\d+/m)
     expect(stdout).toMatch(/^python result: 42$/m)
     expect(stdout).toMatch(/^command exit 0: hello from Linux \| \/home\/user$/m)
+    expect(stdout).toMatch(/^file read: rows: 42$/m)
+    expect(stdout).toMatch(/^oss upload: Upload success \(agb-local\/quickstart\/\S+\/report\.txt\)$/m)
     expect(stdout).toMatch(/^session deleted$/m)
     expect(local.liveSessions()).toBe(0)
   })
@@ -51,7 +63,20 @@ describe('examples', () => {
   it('quickstart.ts fails with a clear message when AGB_API_KEY is missing', async () => {
     const { code, stderr } = await run('examples/quickstart.ts', { AGB_API_KEY: '' })
     expect(code).not.toBe(0)
-    expect(stderr).toMatch(/apiKey is required/)
+    expect(stderr).toMatch(/AGB_API_KEY/)
+  })
+
+  it('streaming.ts shows output while the program runs, then a background job re-attached', async () => {
+    const { code, stdout, stderr } = await run('examples/streaming.ts')
+    expect(code, stderr).toBe(0)
+    const steps = [...stdout.matchAll(/^\s*(\d+) ms stdout: step (\d)$/gm)].map((m) => [Number(m[1]), Number(m[2])])
+    expect(steps.map(([, n]) => n)).toEqual([0, 1, 2, 3, 4])
+    // Lines arrive as printed, about 200 ms apart, not all at the end.
+    expect(steps[4]![0]! - steps[0]![0]!).toBeGreaterThan(500)
+    expect(stdout).toMatch(/end: finished$/m)
+    expect(stdout).toMatch(/^job output: job 1\njob output: job 2\njob output: job 3\n/m)
+    expect(stdout).toMatch(/^job exit code: 0$/m)
+    expect(local.liveSessions()).toBe(0)
   })
 
   it('npm start runs the quickstart against an AGB Local it starts itself', async () => {
@@ -68,5 +93,6 @@ describe('examples', () => {
     expect(child.code).toBe(0)
     expect(child.stdout).toMatch(/^AGB Local listening on http:\/\/127\.0\.0\.1:\d+/m)
     expect(child.stdout).toMatch(/^python result: 42$/m)
+    expect(child.stdout).toMatch(/^oss upload: Upload success/m)
   })
 })
