@@ -21,6 +21,7 @@ const ClientOptionsSchema = v.object({
         attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, 'retry.attempts must be at least 1'))),
         baseDelay: v.optional(v.pipe(v.number(), v.minValue(0, 'retry.baseDelay must not be negative'))),
         maxDelay: v.optional(v.pipe(v.number(), v.minValue(0, 'retry.maxDelay must not be negative'))),
+        attemptTimeout: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, 'retry.attemptTimeout must be positive'))),
       }),
     ], 'retry must be false or { attempts, baseDelay, maxDelay }'),
   ),

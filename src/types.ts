@@ -31,6 +31,11 @@ export interface RetryOptions {
   baseDelay?: number
   /** Longest single wait in milliseconds, `Retry-After` included. Default 8000. */
   maxDelay?: number
+  /**
+   * Milliseconds one HTTP request may take before it is abandoned (and, for idempotent calls,
+   * retried while the call's `timeout` allows). Default: none, only the call's `timeout`.
+   */
+  attemptTimeout?: number
 }
 
 /** A request as the `onRequest` hook sees it: no headers, no body, no query (nothing secret). */

@@ -146,3 +146,31 @@ describe('fault matrix', () => {
     h.local.faults.clear()
   }, 120_000)
 })
+
+describe('three clocks', () => {
+  it('a per-request timeout abandons a hung read and retries it within the call deadline', async () => {
+    h.local.faults.add({ route: '/mcp/getSessionInfo', kind: 'hang' })
+    const started = Date.now()
+    expect((await sdk.getSessionStatus(client, session, { timeout: 5_000, retry: { attempts: 3, baseDelay: 10, attemptTimeout: 300 } })).toUpperCase()).toBe('RUNNING')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300)
+    expect(Date.now() - started).toBeLessThan(2_000)
+  })
+
+  it('a hung call that is not safe to repeat fails with timeout at its per-request clock', async () => {
+    h.local.faults.add({ route: '/mcp', tool: 'shell', kind: 'hang' })
+    const started = Date.now()
+    const error = await sdk.exec(client, session, 'true', { timeout: 5_000, retry: { attemptTimeout: 300 } }).catch((e: unknown) => e)
+    expect(isAgbError(error, 'timeout')).toBe(true)
+    expect(Date.now() - started).toBeLessThan(1_300)
+    h.local.faults.clear()
+  })
+
+  it('a slow drip of bytes cannot stretch a call past its deadline', async () => {
+    h.local.faults.add({ route: '/mcp/getSessionInfo', kind: 'slow-drip', intervalMs: 200 })
+    const started = Date.now()
+    const error = await sdk.getSessionStatus(client, session, { timeout: 800, retry: false }).catch((e: unknown) => e)
+    expect(isAgbError(error, 'timeout')).toBe(true)
+    expect(Date.now() - started).toBeLessThan(1_800)
+    h.local.faults.clear()
+  })
+})

@@ -96,7 +96,7 @@ export async function send(client: Client, call: ApiCall, signal: AbortSignal): 
   for (let attempt = 1; ; attempt++) {
     let delay: number
     try {
-      const envelope = await sendOnce(client, call, signal, attempt)
+      const envelope = await sendOnce(client, call, signal, attempt, policy.attemptTimeout)
       // The service may report a failure in the body only (HTTP 200, `httpStatusCode` 5xx).
       const bodyStatus = envelope.success ? 0 : (envelope.httpStatusCode ?? 0)
       const again = call.idempotent && (retryableStatus(envelope.status) || retryableStatus(bodyStatus) || (!envelope.success && THROTTLED.test(envelope.code)))
@@ -150,17 +150,20 @@ function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
-async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, attempt: number): Promise<Envelope> {
+async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, attempt: number, attemptTimeout: number): Promise<Envelope> {
   const label = `[${call.method} ${call.path}]`
   const url = client.endpoint + call.path
   const $fetch = transports.get(client) ?? transport(client)
   const started = Date.now()
   const hooks = client.hooks
   hooks?.onRequest?.({ method: call.method, url, attempt })
+  // The per-request clock: a stuck attempt of an idempotent call is abandoned and retried
+  // while the whole call's deadline still has time.
+  const attemptSignal = attemptTimeout > 0 ? AbortSignal.any([signal, AbortSignal.timeout(attemptTimeout)]) : signal
   let response: Response & { _data?: unknown }
   try {
     // Raced against the signal: a fetch that ignores its signal cannot outlive the deadline.
-    response = await untilAborted(signal, $fetch.raw(url, {
+    response = await untilAborted(attemptSignal, $fetch.raw(url, {
       method: call.method,
       query: call.query,
       body: call.method === 'POST' ? (call.body ?? {}) : undefined,
@@ -169,13 +172,16 @@ async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, atte
         ...(client.apiKey ? { authorization: `Bearer ${client.apiKey}` } : {}),
         'content-type': 'application/json',
       },
-      signal,
+      signal: attemptSignal,
       retry: false,
       ignoreResponseError: true,
       responseType: 'text',
     }))
   } catch (error) {
-    const e = transportError(error, signal, label)
+    const e =
+      attemptSignal.aborted && !signal.aborted
+        ? new AgbError('timeout', `${label}: no answer within ${attemptTimeout} ms (attempt ${attempt})`, { status: 0, retryable: true })
+        : transportError(error, signal, label)
     hooks?.onResponse?.({ method: call.method, url, attempt, status: 0, requestId: '', durationMs: Date.now() - started, error: e.code })
     throw e
   }

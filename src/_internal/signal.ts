@@ -19,8 +19,9 @@ export function deadline(options: RequestOptions | undefined, defaultMs: number)
 /** The retry policy of a call: the per-call override, else the client's, else the defaults. */
 export function retryPolicy(client: Client, signal: AbortSignal): Required<RetryOptions> {
   const chosen = overrides.has(signal) ? overrides.get(signal) : client.retry
-  if (chosen === false) return { attempts: 1, baseDelay: 0, maxDelay: 0 }
-  return { attempts: chosen?.attempts ?? 3, baseDelay: chosen?.baseDelay ?? 250, maxDelay: chosen?.maxDelay ?? 8_000 }
+  const attemptTimeout = (chosen || undefined)?.attemptTimeout ?? (client.retry || undefined)?.attemptTimeout ?? 0
+  if (chosen === false) return { attempts: 1, baseDelay: 0, maxDelay: 0, attemptTimeout }
+  return { attempts: chosen?.attempts ?? 3, baseDelay: chosen?.baseDelay ?? 250, maxDelay: chosen?.maxDelay ?? 8_000, attemptTimeout }
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */

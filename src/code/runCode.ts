@@ -66,7 +66,7 @@ export async function runCode(client: Client, session: SessionRef, code: string,
   const timeout = o.timeout ?? 65_000
   if (o.onStdout || o.onStderr) return collect(streamCode(client, session, c, { ...o, timeout }), o)
   const args = { code: c, language: o.language, timeout_s: Math.floor(remoteBudget(timeout) / 1000) }
-  const output = await callTool(client, session, 'run_code', args, deadline({ signal: o.signal, timeout }, 0))
+  const output = await callTool(client, session, 'run_code', args, deadline({ ...o, timeout }, 0))
   return { ...parseCodeResult(toolText(output, 'run_code')), requestId: output.requestId }
 }
 

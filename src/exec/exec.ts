@@ -80,7 +80,7 @@ export async function exec(client: Client, session: SessionRef, command: string,
   const args: Record<string, unknown> = { command: cmd, timeout_ms: remoteBudget(timeout) }
   if (o.cwd) args.cwd = o.cwd
   if (o.env) args.envs = o.env
-  const output = await callTool(client, session, 'shell', args, deadline({ signal: o.signal, timeout }, 0))
+  const output = await callTool(client, session, 'shell', args, deadline({ ...o, timeout }, 0))
   const json = parse(output.text)
   const requestId = output.requestId
   if (!json) {
