@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { createAgbLocal, serve } from '../server/index.ts'
+import { agbLocalRows } from './agbLocal.ts'
 import { bundleRows } from './bundle.ts'
 import { coldImportRows } from './coldImport.ts'
 import { largeDataRows } from './largeData.ts'
@@ -13,7 +14,7 @@ import { streamingRows } from './streaming.ts'
 import { throughputRows } from './throughput.ts'
 
 /** The whole bench is cut off after this long; the rows measured so far are printed. */
-const WATCHDOG_MS = 240_000
+const WATCHDOG_MS = 400_000
 
 const started = performance.now()
 const rows: Row[] = []
@@ -91,6 +92,7 @@ try {
     await section('5', 'large data', 120_000, () => largeDataRows(t))
     await section('6', 'streaming', 60_000, () => streamingRows(t))
   }
+  await section('7', 'AGB Local capacity', 150_000, agbLocalRows)
   await withTimeout(server?.close() ?? Promise.resolve(), 10_000, 'server close').catch(() => undefined)
   await withTimeout(local.close(), 20_000, 'AGB Local close').catch(() => undefined)
 } catch (error) {
