@@ -1,6 +1,7 @@
 import { createClient, createSession, deleteSession, type Client, type Session } from '../../src/index.ts'
 import { createAgbLocal, serve } from '../../server/index.ts'
 import type { AgbLocal, AgbLocalOptions } from '../../server/index.ts'
+import { isApiRoute, requestLeaks, type Secret } from './secretScan.ts'
 
 export type Transport = 'inject' | 'loopback'
 export const TRANSPORTS: Transport[] = ['inject', 'loopback']
@@ -18,9 +19,10 @@ export interface LocalHarness {
  */
 export async function startLocal(transport: Transport, options: AgbLocalOptions = {}): Promise<LocalHarness> {
   const local = createAgbLocal(options)
+  const leaks = watchForKeyLeaks(local)
   if (transport === 'inject') {
     const url = 'http://agb.local'
-    return { local, url, client: createClient({ apiKey: local.apiKey, endpoint: url, fetch: local.fetch }), close: () => local.close() }
+    return { local, url, client: createClient({ apiKey: local.apiKey, endpoint: url, fetch: local.fetch }), close: () => local.close().then(leaks) }
   }
   const server = await serve(local, { port: 0 })
   return {
@@ -30,11 +32,32 @@ export async function startLocal(transport: Transport, options: AgbLocalOptions 
     close: async () => {
       await server.close()
       await local.close()
+      leaks()
     },
   }
 }
 
 export const IMAGE = 'agb-code-space-1'
+
+/**
+ * Every suite on this harness is also a secret scan: each request AGB Local records is checked
+ * as it arrives, and closing the harness fails if the API key went anywhere but the
+ * `authorization` header of an API route (never a URL, a body, a presigned or session-host request).
+ */
+function watchForKeyLeaks(local: AgbLocal): () => void {
+  const found: string[] = []
+  const secrets: Secret[] = [
+    { name: 'API key', value: local.apiKey, allowedIn: { header: 'authorization', value: (k) => `Bearer ${k}`, where: isApiRoute } },
+  ]
+  const push = local.requests.push.bind(local.requests)
+  local.requests.push = (...items) => {
+    found.push(...requestLeaks(items, secrets))
+    return push(...items)
+  }
+  return () => {
+    if (found.length) throw new Error(`API key leaked: ${[...new Set(found)].join('; ')}`)
+  }
+}
 
 /** A fresh AGB Local with one session in it, for suites that share a session. */
 export async function openLocalSession(transport: Transport): Promise<{ h: LocalHarness; session: Session }> {
