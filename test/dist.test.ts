@@ -104,3 +104,19 @@ describe('bundle budgets (minified + gzip)', () => {
     }
   })
 })
+
+describe('module-sync single file', () => {
+  it('Node loads the one-file build, bundlers the per-module one', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const resolved = execFileSync(process.execPath, ['--input-type=module', '-e', "console.log(import.meta.resolve('agb-micro'))"], { cwd: root, encoding: 'utf8' }).trim()
+    expect(resolved.endsWith('/dist/agb-micro.mjs')).toBe(true)
+    const { code } = await bundle(['createClient', 'deleteSession'], 'node')
+    expect(code).not.toContain('text/plain') // tree-shaken: esbuild took the per-module build
+  })
+
+  it('exports the same names as the per-module entry', async () => {
+    const single = await import(join(dist, 'agb-micro.mjs'))
+    const modular = await import(join(dist, 'index.mjs'))
+    expect(Object.keys(single).sort()).toEqual(Object.keys(modular).sort())
+  })
+})
