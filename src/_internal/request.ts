@@ -132,7 +132,7 @@ function transport(client: Client) {
 }
 
 /** Full-jitter exponential backoff: a random wait up to base·2^(attempt-1), capped. */
-const backoff = (p: { baseDelay: number; maxDelay: number }, attempt: number) => Math.random() * Math.min(p.maxDelay, p.baseDelay * 2 ** (attempt - 1))
+export const backoff = (p: { baseDelay: number; maxDelay: number }, attempt: number) => Math.random() * Math.min(p.maxDelay, p.baseDelay * 2 ** (attempt - 1))
 
 function refusedBeforeSending(error: AgbError): boolean {
   if (error.code !== 'network') return false

@@ -3,7 +3,7 @@ import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
 import { AgbError, isAgbError } from '../errors.ts'
 import { contextItems } from '../_internal/contextItems.ts'
-import { api, transportError, type Envelope } from '../_internal/request.ts'
+import { api, backoff, transportError, type Envelope } from '../_internal/request.ts'
 import { deadline, retryPolicy, sleep } from '../_internal/signal.ts'
 import { toSession, type Session } from '../_internal/toSession.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
@@ -139,7 +139,7 @@ export async function createSession(client: Client, params: CreateSessionParams)
         throw error
       })
       if (found) return toSession(client, found, p.imageId)
-      await sleep(Math.random() * Math.min(policy.maxDelay, policy.baseDelay * 2 ** (attempt - 1)), signal).catch(() => {
+      await sleep(backoff(policy, attempt), signal).catch(() => {
         throw error
       })
     }
