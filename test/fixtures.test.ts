@@ -7,6 +7,7 @@ import {
   downloadOss,
   downloadOssAnonymous,
   exec,
+  getCdpLink,
   getLabels,
   getLink,
   getMetrics,
@@ -238,6 +239,12 @@ describe('fixture replay: session queries', () => {
   it('get-link.ok: port in the query, url out', async () => {
     const { client, done } = clientFor('get-link.ok')
     expect(await getLink(client, 'new-session-id', { port: 30100 })).toBe('https://link.example')
+    done()
+  })
+
+  it('get-cdp-link.ok: sessionId in the query, body {}, url out', async () => {
+    const { client, fixture, done } = clientFor('get-cdp-link.ok')
+    expect(await getCdpLink(client, 'sess-123')).toBe(fixture.sdkResult!.url)
     done()
   })
 

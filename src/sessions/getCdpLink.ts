@@ -1,0 +1,28 @@
+import * as v from 'valibot'
+import type { Client } from '../client.ts'
+import type { RequestOptions, SessionRef } from '../types.ts'
+import { decode } from '../_internal/decode.ts'
+import { api } from '../_internal/request.ts'
+import { sessionId } from '../_internal/sessionId.ts'
+import { deadline } from '../_internal/signal.ts'
+
+const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
+
+/**
+ * Gets the Chrome DevTools Protocol URL of a browser session (`POST /internet/getCdpLink`),
+ * e.g. to drive it with Playwright's `connectOverCDP`. Browser images only.
+ *
+ * @param client - The client.
+ * @param session - The session or its id.
+ * @param options - `signal`, `timeout`.
+ * @returns The `ws://…/devtools/browser/…` URL.
+ * @throws AgbError `session_not_found`, `api_error` (not a browser image), ...
+ * @example
+ * ```ts
+ * const browser = await chromium.connectOverCDP(await getCdpLink(client, session))
+ * ```
+ */
+export async function getCdpLink(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
+  const envelope = await api(client, { method: 'POST', path: '/internet/getCdpLink', query: { sessionId: sessionId(session) }, idempotent: true }, deadline(options, client.timeout))
+  return decode(LinkSchema, envelope.data, envelope)
+}
