@@ -50,9 +50,10 @@ export async function bundle(code: string, options: BuildOptions, plugins: Plugi
 
 /** The package an input of the metafile belongs to: its node_modules name, else agb-micro. */
 function packageOf(path: string): string {
-  // Dependencies bundled into dist/vendor (ofetch and its own) count as theirs.
+  // Dependencies bundled into dist/vendor (ofetch, and the ufo/destr replacements it
+  // imports as dist/vendor/ufo.mjs and destr.mjs) count as theirs.
   const m = /(?:node_modules|dist\/vendor)\/((?:@[^/]+\/)?[^/]+)/.exec(path)
-  if (m) return m[1]!
+  if (m) return m[1]!.replace(/\.mjs$/, '')
   return path.startsWith('dist/') ? 'agb-micro' : path
 }
 

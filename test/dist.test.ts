@@ -74,19 +74,19 @@ describe('tree-shaking', () => {
   })
 })
 
-// Regression guards at the sizes reached so far (issue 7's goals of 6 KB / 8 KB are not met yet:
-// ofetch alone is 3.5 KB gz; see the README's benchmark). A change that grows them fails here.
+// Regression guards at the sizes reached so far. Issue 7 asks for 6 KB / 8 KB; what that needs
+// (ofetch 2.3 KiB and valibot 2.2 KiB of (a) alone) is in the README's benchmark section.
 const CORE = ['createClient', 'createSession', 'runCode', 'exec', 'readFile', 'writeFile', 'uploadOss', 'deleteSession']
 describe('bundle budgets (minified + gzip)', () => {
   for (const [name, conditions, platform] of [
     ['browser', undefined, 'browser'],
     ['worker', ['workerd', 'worker', 'browser'], 'browser'],
   ] as const) {
-    it(`createClient + exec stays under 10 KB for ${name}`, async () => {
-      expect((await bundle(['createClient', 'exec'], platform, conditions ? [...conditions] : undefined)).gzip).toBeLessThan(10_000)
+    it(`createClient + exec stays under 8.6 KB for ${name}`, async () => {
+      expect((await bundle(['createClient', 'exec'], platform, conditions ? [...conditions] : undefined)).gzip).toBeLessThan(8_600)
     })
-    it(`the core flow stays under 17.5 KB for ${name}`, async () => {
-      expect((await bundle(CORE, platform, conditions ? [...conditions] : undefined)).gzip).toBeLessThan(17_500)
+    it(`the core flow stays under 16.2 KB for ${name}`, async () => {
+      expect((await bundle(CORE, platform, conditions ? [...conditions] : undefined)).gzip).toBeLessThan(16_200)
     })
   }
 
@@ -99,7 +99,8 @@ describe('bundle budgets (minified + gzip)', () => {
 
   it('keeps what the core flow does not use out of its bundle', async () => {
     const { code } = await bundle(CORE)
-    for (const unused of ['GetContextFileUploadUrl', 'agb-micro-proxy', '.agb-proc', 'get_file_change', 'ListSession?', 'oss_env_init', 'excludePatterns']) {
+    // ufo's encoder: the build swaps ofetch's helpers for scripts/vendor/ufo.mjs.
+    for (const unused of ['GetContextFileUploadUrl', 'agb-micro-proxy', '.agb-proc', 'get_file_change', 'ListSession?', 'oss_env_init', 'excludePatterns', '%7c/gi']) {
       expect(code, unused).not.toContain(unused)
     }
   })
