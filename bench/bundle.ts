@@ -145,5 +145,21 @@ export async function bundleRows(): Promise<Row[]> {
       rows.push({ id: '1d', what, result: `n/a (${reason(error)})`, note: '', runs: '-' })
     }
   }
+  // runCode's onStdout/onStderr adapter reaches streamCode and the WebSocket manager: every
+  // runCode user carries them. Their share, for the issue-7 budget discussion.
+  const what = 'bundle (b) share of runCode\'s live output (streamCode + WebSocket), browser'
+  try {
+    const platform = PLATFORMS[0]!
+    const full = await bundle(core.code, platform.options)
+    const noStream = await bundle(core.code, platform.options, [stubModule(/dist\/code\/streamCode\.mjs$/, 'streamCode')])
+    rows.push({ id: '1e', what, result: `${fmtBytes(full.gz - noStream.gz)} gz`, note: `(b) would be ${fmtBytes(noStream.gz)} gz without it`, runs: '1 (deterministic)' })
+  } catch (error) {
+    rows.push({ id: '1e', what, result: `n/a (${reason(error)})`, note: '', runs: '-' })
+  }
   return rows
+}
+
+/** A plugin replacing one built module with a stub exporting `name`. */
+function stubModule(filter: RegExp, name: string): Plugin {
+  return { name: `stub-${name}`, setup: (b) => b.onLoad({ filter }, () => ({ contents: `export const ${name} = () => {}\n`, loader: 'js' })) }
 }
