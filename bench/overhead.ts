@@ -74,7 +74,7 @@ export async function overheadRows(target: LocalTarget): Promise<Row[]> {
     const check = await exec(injected, session, 'true')
     if (check.exitCode !== 0) throw new Error(`exec 'true' returned exit code ${check.exitCode}`)
     for (const [tag, what, client, fetchFn, endpoint] of [
-      ['3a', 'exec(\'true\') vs raw fetch, AGB Local injected handler (in-process)', injected, local.fetch as typeof fetch, IN_PROCESS],
+      ['3a', 'exec(\'true\') vs raw fetch, AGB Local injected handler (in-process; goal ≤ 1.10×)', injected, local.fetch as typeof fetch, IN_PROCESS],
       ['3b', 'exec(\'true\') vs raw fetch, AGB Local over loopback HTTP', createClient({ apiKey, endpoint: url }), globalThis.fetch, url],
     ] as const) {
       try {
@@ -95,7 +95,7 @@ export async function overheadRows(target: LocalTarget): Promise<Row[]> {
   const fast = { rounds: 21, batch: 500, warmup: 2000 }
   await withDenoDir(async (denoDir) => {
     for (const rt of runtimes(denoDir)) {
-      let what = `exec('true') vs raw fetch, instant in-process handler, ${rt.name} (SDK overhead; goal ≤ 1.10×)`
+      let what = `exec('true') vs raw fetch, instant in-process handler, ${rt.name} (the SDK's own cost: the handler does no work)`
       try {
         what = what.replace(rt.name, await label(rt))
         const run = await runChild(rt.command, rt.args(join(FIXTURES, 'overhead.mjs'), [String(fast.rounds), String(fast.batch), String(fast.warmup)]), { env: rt.env, timeoutMs: 60_000 })

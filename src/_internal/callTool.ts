@@ -4,7 +4,7 @@ import type { SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
 import { api, truncate } from './request.ts'
 import { sessionId } from './sessionId.ts'
-import { deadline } from './signal.ts'
+import { withDeadline } from './signal.ts'
 
 /** Tools that change nothing in the sandbox, so a failed call may be repeated. */
 const READ_ONLY = new Set(['read_file', 'get_file_info', 'list_directory', 'search_files', 'read_multiple_files', 'get_metrics'])
@@ -96,6 +96,6 @@ export async function tool(
   args: Record<string, unknown>,
   options: { signal?: AbortSignal; timeout?: number } | undefined,
 ): Promise<{ text: string; requestId: string }> {
-  const output = await callTool(client, session, name, args, deadline(options, client.timeout))
+  const output = await withDeadline(options, client.timeout, (signal) => callTool(client, session, name, args, signal))
   return { text: toolText(output, name), requestId: output.requestId }
 }

@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { callTool, toolText } from '../_internal/callTool.ts'
 import { parseCodeResult, type CodeOutcome } from '../_internal/parseCodeResult.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline, remoteBudget } from '../_internal/signal.ts'
+import { withDeadline, remoteBudget } from '../_internal/signal.ts'
 import { requestOptionEntries, validate } from '../_internal/validate.ts'
 import { streamCode, type CodeEvent } from './streamCode.ts'
 import { LanguageSchema, type Language } from '../_internal/language.ts'
@@ -66,7 +66,7 @@ export async function runCode(client: Client, session: SessionRef, code: string,
   const timeout = o.timeout ?? 65_000
   if (o.onStdout || o.onStderr) return collect(streamCode(client, session, c, { ...o, timeout }), o)
   const args = { code: c, language: o.language, timeout_s: Math.floor(remoteBudget(timeout) / 1000) }
-  const output = await callTool(client, session, 'run_code', args, deadline({ ...o, timeout }, 0))
+  const output = await withDeadline({ ...o, timeout }, 0, (signal) => callTool(client, session, 'run_code', args, signal))
   return { ...parseCodeResult(toolText(output, 'run_code')), requestId: output.requestId }
 }
 

@@ -5,7 +5,7 @@ import { AgbError } from '../errors.ts'
 import { callTool } from '../_internal/callTool.ts'
 import { truncate } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline, remoteBudget } from '../_internal/signal.ts'
+import { withDeadline, remoteBudget } from '../_internal/signal.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const ExecOptionsSchema = v.object({
@@ -80,7 +80,7 @@ export async function exec(client: Client, session: SessionRef, command: string,
   const args: Record<string, unknown> = { command: cmd, timeout_ms: remoteBudget(timeout) }
   if (o.cwd) args.cwd = o.cwd
   if (o.env) args.envs = o.env
-  const output = await callTool(client, session, 'shell', args, deadline({ ...o, timeout }, 0))
+  const output = await withDeadline({ ...o, timeout }, 0, (signal) => callTool(client, session, 'shell', args, signal))
   const json = parse(output.text)
   const requestId = output.requestId
   if (!json) {

@@ -5,7 +5,7 @@ import { AgbError } from '../errors.ts'
 import { fromBase64 } from '../_internal/base64.ts'
 import { callTool, toolText } from '../_internal/callTool.ts'
 import { parseFileInfo } from '../_internal/parseFileInfo.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 /** The service reads at most this many bytes per `read_file` call (PROTOCOL §9.1). */
@@ -48,26 +48,27 @@ export async function readFile(client: Client, session: SessionRef, path: string
 export async function readFile(client: Client, session: SessionRef, path: string, options?: ReadFileOptions): Promise<string | Uint8Array> {
   const p = validate(nonEmpty('path'), path, 'path')
   const o = validate(ReadFileOptionsSchema, options ?? {}, 'options')
-  const signal = deadline(o, client.timeout)
-  const info = parseFileInfo(toolText(await callTool(client, session, 'get_file_info', { path: p }, signal), 'get_file_info'))
-  if (info.isDirectory) throw new AgbError('invalid_input', `Invalid path: ${p} is a directory`)
-  const size = info.size
-  if (!Number.isSafeInteger(size) || size < 0) throw new AgbError('invalid_response', `get_file_info ${p}: the service reported an impossible size (${size})`)
-  if (size > MAX_BYTES) throw new AgbError('invalid_input', `Invalid path: ${p} is ${size} bytes; readFile holds files in memory up to ${MAX_BYTES} bytes, use downloadFile (streams) for larger ones`)
-  if (o.format === 'text' && size <= CHUNK) {
-    if (size === 0) return ''
-    return toolText(await callTool(client, session, 'read_file', { path: p, offset: 0, length: size }, signal), 'read_file')
-  }
-  const bytes = new Uint8Array(size)
-  let filled = 0
-  for (let offset = 0; offset < size; offset += CHUNK) {
-    const args = { path: p, offset, length: Math.min(CHUNK, size - offset), format: 'binary' }
-    const chunk = fromBase64(toolText(await callTool(client, session, 'read_file', args, signal), 'read_file'), `read_file ${p}`)
-    // A file that changed size while being read: keep what was read, never overrun.
-    bytes.set(chunk.subarray(0, size - filled), filled)
-    filled += Math.min(chunk.length, size - filled)
-    if (chunk.length === 0) break
-  }
-  const content = filled === size ? bytes : bytes.subarray(0, filled)
-  return o.format === 'bytes' ? content : new TextDecoder().decode(content)
+  return withDeadline(o, client.timeout, async (signal) => {
+    const info = parseFileInfo(toolText(await callTool(client, session, 'get_file_info', { path: p }, signal), 'get_file_info'))
+    if (info.isDirectory) throw new AgbError('invalid_input', `Invalid path: ${p} is a directory`)
+    const size = info.size
+    if (!Number.isSafeInteger(size) || size < 0) throw new AgbError('invalid_response', `get_file_info ${p}: the service reported an impossible size (${size})`)
+    if (size > MAX_BYTES) throw new AgbError('invalid_input', `Invalid path: ${p} is ${size} bytes; readFile holds files in memory up to ${MAX_BYTES} bytes, use downloadFile (streams) for larger ones`)
+    if (o.format === 'text' && size <= CHUNK) {
+      if (size === 0) return ''
+      return toolText(await callTool(client, session, 'read_file', { path: p, offset: 0, length: size }, signal), 'read_file')
+    }
+    const bytes = new Uint8Array(size)
+    let filled = 0
+    for (let offset = 0; offset < size; offset += CHUNK) {
+      const args = { path: p, offset, length: Math.min(CHUNK, size - offset), format: 'binary' }
+      const chunk = fromBase64(toolText(await callTool(client, session, 'read_file', args, signal), 'read_file'), `read_file ${p}`)
+      // A file that changed size while being read: keep what was read, never overrun.
+      bytes.set(chunk.subarray(0, size - filled), filled)
+      filled += Math.min(chunk.length, size - filled)
+      if (chunk.length === 0) break
+    }
+    const content = filled === size ? bytes : bytes.subarray(0, filled)
+    return o.format === 'bytes' ? content : new TextDecoder().decode(content)
+  })
 }

@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
 import { toBase64 } from '../_internal/base64.ts'
 import { callTool, toolText } from '../_internal/callTool.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { shellJson } from '../_internal/shellJson.ts'
 
@@ -68,23 +68,24 @@ export async function writeFile(
     throw new AgbError('invalid_input', 'Invalid content: expected a string or a Uint8Array')
   }
   const o = validate(WriteFileOptionsSchema, options ?? {}, 'options')
-  const signal = deadline(o, client.timeout)
-  const write = async (target: string, text: string, mode: string) => {
-    let first = true
-    for (const part of chunks(text, CHUNK)) {
-      toolText(await callTool(client, session, 'write_file', { path: target, content: part, mode: first ? mode : 'append' }, signal), 'write_file')
-      first = false
+  return withDeadline(o, client.timeout, async (signal) => {
+    const write = async (target: string, text: string, mode: string) => {
+      let first = true
+      for (const part of chunks(text, CHUNK)) {
+        toolText(await callTool(client, session, 'write_file', { path: target, content: part, mode: first ? mode : 'append' }, signal), 'write_file')
+        first = false
+      }
     }
-  }
-  if (typeof content === 'string') return write(p, content, o.mode)
-  const staging = `${p}.agb-upload-${crypto.randomUUID().slice(0, 8)}.b64`
-  await write(staging, toBase64(content), 'create_new')
-  const redirect = o.mode === 'append' ? '>>' : '>'
-  const guard = o.mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo "file exists: ${p.replace(/["$`\\]/g, '')}" >&2; rm -f ${quote(staging)}; exit 17; }; ` : ''
-  const command = `${guard}base64 -d ${quote(staging)} ${redirect} ${quote(p)}; status=$?; rm -f ${quote(staging)}; exit $status`
-  const out = await callTool(client, session, 'shell', { command, timeout_ms: 60_000 }, signal)
-  const result = shellJson(out)
-  if (out.isError || result.exitCode !== 0) {
-    throw new AgbError('tool_error', `Writing bytes to ${p} failed: ${(result.stderr || out.text || 'no message').slice(0, 300)}`, { requestId: out.requestId })
-  }
+    if (typeof content === 'string') return write(p, content, o.mode)
+    const staging = `${p}.agb-upload-${crypto.randomUUID().slice(0, 8)}.b64`
+    await write(staging, toBase64(content), 'create_new')
+    const redirect = o.mode === 'append' ? '>>' : '>'
+    const guard = o.mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo "file exists: ${p.replace(/["$`\\]/g, '')}" >&2; rm -f ${quote(staging)}; exit 17; }; ` : ''
+    const command = `${guard}base64 -d ${quote(staging)} ${redirect} ${quote(p)}; status=$?; rm -f ${quote(staging)}; exit $status`
+    const out = await callTool(client, session, 'shell', { command, timeout_ms: 60_000 }, signal)
+    const result = shellJson(out)
+    if (out.isError || result.exitCode !== 0) {
+      throw new AgbError('tool_error', `Writing bytes to ${p} failed: ${(result.stderr || out.text || 'no message').slice(0, 300)}`, { requestId: out.requestId })
+    }
+  })
 }

@@ -6,7 +6,7 @@ import { callTool } from '../_internal/callTool.ts'
 import { processHandle, type ProcessData, type ProcessHandle } from '../_internal/processHandle.ts'
 import { shellJson } from '../_internal/shellJson.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const SpawnOptionsSchema = v.object({
@@ -57,7 +57,7 @@ export async function spawn(client: Client, session: SessionRef, command: string
   const wrapper = `sh -c ${quote(inner)}; echo $? > ${dir}/exit.tmp && mv ${dir}/exit.tmp ${dir}/exit`
   // setsid: the job is its own process group, so kill() reaches its children too.
   const start = `mkdir -p ${dir} && : > ${dir}/stdout && : > ${dir}/stderr && (setsid sh -c ${quote(wrapper)} > ${dir}/stdout 2> ${dir}/stderr < /dev/null & echo $!)`
-  const out = await callTool(client, id, 'shell', { command: start, timeout_ms: 15_000 }, deadline(o, client.timeout))
+  const out = await withDeadline(o, client.timeout, (signal) => callTool(client, id, 'shell', { command: start, timeout_ms: 15_000 }, signal))
   const result = shellJson(out)
   const pid = Number.parseInt(result.stdout.trim(), 10)
   if (result.exitCode !== 0 || !Number.isInteger(pid)) {

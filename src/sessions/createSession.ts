@@ -4,7 +4,7 @@ import type { RequestOptions } from '../types.ts'
 import { AgbError, isAgbError } from '../errors.ts'
 import { contextItems } from '../_internal/contextItems.ts'
 import { api, backoff, transportError, type Envelope } from '../_internal/request.ts'
-import { deadline, retryPolicy, sleep } from '../_internal/signal.ts'
+import { withDeadline, retryPolicy, sleep } from '../_internal/signal.ts'
 import { toSession, type Session } from '../_internal/toSession.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { deleteSession } from './deleteSession.ts'
@@ -102,66 +102,67 @@ export const CREATE_TAG = 'agb-micro-create-id'
  */
 export async function createSession(client: Client, params: CreateSessionParams): Promise<Session> {
   const p = validate(CreateSessionParamsSchema, params, 'params')
-  const signal = deadline(p, client.timeout)
-  const policy = retryPolicy(client, signal)
-  // The session carries a client-made tag: after an ambiguous failure (the request may have
-  // created a session) we look the tag up instead of creating twice, and after an abort we
-  // find and delete what was created. It starts with the creation time (base 36) so
-  // `reapSessions` can tell a session's age.
-  const tag = p.tag === false ? undefined : `${Date.now().toString(36)}-${crypto.randomUUID()}`
-  const labels = tag ? { ...p.labels, [CREATE_TAG]: tag } : p.labels
-  const body: Record<string, unknown> = {}
-  if (labels) body.labels = JSON.stringify(labels)
-  if (p.idleReleaseTimeout !== undefined) body.timeout = p.idleReleaseTimeout
-  if (p.policyId) body.mcpPolicyId = p.policyId
-  if (p.contextSyncs?.length) {
-    body.persistenceDataList = p.contextSyncs.map((c) => ({ contextId: c.contextId, path: c.path, policy: JSON.stringify(c.policy ?? DEFAULT_POLICY) }))
-  }
-  const call = {
-    method: 'POST',
-    path: '/mcp/createSession',
-    query: {
-      imageId: p.imageId,
-      // Telemetry only; the official SDKs send it, whether the service needs it is [unverified].
-      sdkStats: JSON.stringify({ source: 'sdk', sdk_language: 'typescript', sdk_version: VERSION, is_release: true }),
-    },
-    body,
-  } as const
-  let envelope: Envelope
-  for (let attempt = 1; ; attempt++) {
-    try {
-      envelope = await api(client, call, signal)
-      break
-    } catch (error) {
-      if (tag && signal.aborted) void reclaim(client, tag)
-      if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts || policy.attempts < 2) throw error
-      const found = await findTagged(client, tag, signal).catch(() => {
-        throw error
-      })
-      if (found) return toSession(client, found, p.imageId)
-      await sleep(backoff(policy, attempt), signal).catch(() => {
-        throw error
+  return withDeadline(p, client.timeout, async (signal) => {
+    const policy = retryPolicy(client, signal)
+    // The session carries a client-made tag: after an ambiguous failure (the request may have
+    // created a session) we look the tag up instead of creating twice, and after an abort we
+    // find and delete what was created. It starts with the creation time (base 36) so
+    // `reapSessions` can tell a session's age.
+    const tag = p.tag === false ? undefined : `${Date.now().toString(36)}-${crypto.randomUUID()}`
+    const labels = tag ? { ...p.labels, [CREATE_TAG]: tag } : p.labels
+    const body: Record<string, unknown> = {}
+    if (labels) body.labels = JSON.stringify(labels)
+    if (p.idleReleaseTimeout !== undefined) body.timeout = p.idleReleaseTimeout
+    if (p.policyId) body.mcpPolicyId = p.policyId
+    if (p.contextSyncs?.length) {
+      body.persistenceDataList = p.contextSyncs.map((c) => ({ contextId: c.contextId, path: c.path, policy: JSON.stringify(c.policy ?? DEFAULT_POLICY) }))
+    }
+    const call = {
+      method: 'POST',
+      path: '/mcp/createSession',
+      query: {
+        imageId: p.imageId,
+        // Telemetry only; the official SDKs send it, whether the service needs it is [unverified].
+        sdkStats: JSON.stringify({ source: 'sdk', sdk_language: 'typescript', sdk_version: VERSION, is_release: true }),
+      },
+      body,
+    } as const
+    let envelope: Envelope
+    for (let attempt = 1; ; attempt++) {
+      try {
+        envelope = await api(client, call, signal)
+        break
+      } catch (error) {
+        if (tag && signal.aborted) void reclaim(client, tag)
+        if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts || policy.attempts < 2) throw error
+        const found = await findTagged(client, tag, signal).catch(() => {
+          throw error
+        })
+        if (found) return toSession(client, found, p.imageId)
+        await sleep(backoff(policy, attempt), signal).catch(() => {
+          throw error
+        })
+      }
+    }
+    const data = envelope.data as { success?: unknown; errMsg?: unknown } | undefined
+    if (data && data.success === false) {
+      const reason = typeof data.errMsg === 'string' && data.errMsg ? data.errMsg : 'Unknown error'
+      throw new AgbError('api_error', `${envelope.label} session not created: ${reason}${envelope.requestId ? ` (request ${envelope.requestId})` : ''}`, {
+        status: envelope.status,
+        requestId: envelope.requestId,
       })
     }
-  }
-  const data = envelope.data as { success?: unknown; errMsg?: unknown } | undefined
-  if (data && data.success === false) {
-    const reason = typeof data.errMsg === 'string' && data.errMsg ? data.errMsg : 'Unknown error'
-    throw new AgbError('api_error', `${envelope.label} session not created: ${reason}${envelope.requestId ? ` (request ${envelope.requestId})` : ''}`, {
-      status: envelope.status,
-      requestId: envelope.requestId,
-    })
-  }
-  const session = toSession(client, envelope, p.imageId)
-  if (!p.contextSyncs?.length) return session
-  try {
-    await waitForContexts(client, session.id, p.pollInterval ?? 2000, signal)
-  } catch (error) {
-    // The caller never got the handle: delete the session rather than leak it.
-    await deleteSession(client, session.id, { wait: false }).catch(() => undefined)
-    throw error
-  }
-  return session
+    const session = toSession(client, envelope, p.imageId)
+    if (!p.contextSyncs?.length) return session
+    try {
+      await waitForContexts(client, session.id, p.pollInterval ?? 2000, signal)
+    } catch (error) {
+      // The caller never got the handle: delete the session rather than leak it.
+      await deleteSession(client, session.id, { wait: false }).catch(() => undefined)
+      throw error
+    }
+    return session
+  })
 }
 
 /**

@@ -5,7 +5,7 @@ import { AgbError, isAgbError } from '../errors.ts'
 import { envelopeError, isNotFound, send } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { socketClosers } from '../_internal/sockets.ts'
-import { deadline, sleep } from '../_internal/signal.ts'
+import { withDeadline, sleep } from '../_internal/signal.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { text } from '../_internal/text.ts'
 
@@ -54,37 +54,38 @@ export interface DeleteSessionResult {
 export async function deleteSession(client: Client, session: SessionRef, options?: DeleteSessionOptions): Promise<DeleteSessionResult> {
   const id = sessionId(session)
   const o = validate(DeleteSessionOptionsSchema, options ?? {}, 'options')
-  const signal = deadline(o, 120_000)
-  const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', idempotent: true, body: { sessionId: id } }, signal)
-  if (!released.ok) {
-    if (isNotFound(released)) return { requestId: released.requestId, confirmed: true }
-    throw envelopeError(released)
-  }
-  for (const close of socketClosers) close(id)
-  if (o.wait === false) return { requestId: released.requestId, confirmed: false }
-  let polls = 0
-  for (;;) {
-    // A transient failure while polling is not a failed deletion: keep polling until the deadline.
-    const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: id } }, signal).catch((error: unknown) => {
-      if (isAgbError(error) && error.retryable && !signal.aborted) return undefined
-      throw error
-    })
-    if (info && !info.ok && isNotFound(info)) break
-    if (info?.ok) {
-      const data = info.data as { status?: unknown; Status?: unknown } | undefined
-      const status = text(data?.status ?? data?.Status).toUpperCase()
-      if (status === 'FINISH' || status === 'DELETED') break
+  return withDeadline(o, 120_000, async (signal) => {
+    const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', idempotent: true, body: { sessionId: id } }, signal)
+    if (!released.ok) {
+      if (isNotFound(released)) return { requestId: released.requestId, confirmed: true }
+      throw envelopeError(released)
     }
-    try {
-      // Short first waits: a release usually completes well within a second.
-      await sleep(Math.min(o.pollInterval ?? 1000, 100 * 2 ** polls++), signal)
-    } catch (reason) {
-      const timedOut = (reason as { name?: string })?.name === 'TimeoutError'
-      throw new AgbError(timedOut ? 'timeout' : 'aborted', `[deleteSession] session ${id} ${timedOut ? 'still not deleted at the deadline' : 'deletion wait aborted'}`, {
-        cause: reason,
-        retryable: timedOut,
+    for (const close of socketClosers) close(id)
+    if (o.wait === false) return { requestId: released.requestId, confirmed: false }
+    let polls = 0
+    for (;;) {
+      // A transient failure while polling is not a failed deletion: keep polling until the deadline.
+      const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: id } }, signal).catch((error: unknown) => {
+        if (isAgbError(error) && error.retryable && !signal.aborted) return undefined
+        throw error
       })
+      if (info && !info.ok && isNotFound(info)) break
+      if (info?.ok) {
+        const data = info.data as { status?: unknown; Status?: unknown } | undefined
+        const status = text(data?.status ?? data?.Status).toUpperCase()
+        if (status === 'FINISH' || status === 'DELETED') break
+      }
+      try {
+        // Short first waits: a release usually completes well within a second.
+        await sleep(Math.min(o.pollInterval ?? 1000, 100 * 2 ** polls++), signal)
+      } catch (reason) {
+        const timedOut = (reason as { name?: string })?.name === 'TimeoutError'
+        throw new AgbError(timedOut ? 'timeout' : 'aborted', `[deleteSession] session ${id} ${timedOut ? 'still not deleted at the deadline' : 'deletion wait aborted'}`, {
+          cause: reason,
+          retryable: timedOut,
+        })
+      }
     }
-  }
-  return { requestId: released.requestId, confirmed: true }
+    return { requestId: released.requestId, confirmed: true }
+  })
 }

@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 
 const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
 
@@ -23,6 +23,6 @@ const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) =>
  * ```
  */
 export async function getCdpLink(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
-  const envelope = await api(client, { method: 'POST', path: '/internet/getCdpLink', query: { sessionId: sessionId(session) }, idempotent: true }, deadline(options, client.timeout))
+  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/internet/getCdpLink', query: { sessionId: sessionId(session) }, idempotent: true }, signal))
   return decode(LinkSchema, envelope.data, envelope)
 }

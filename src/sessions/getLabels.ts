@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
 import { api } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 
 // `data.labels` is a JSON-encoded object; the official SDKs fall back to {} when it is not.
 const LabelsDataSchema = v.pipe(
@@ -28,6 +28,6 @@ const LabelsDataSchema = v.pipe(
  * ```
  */
 export async function getLabels(client: Client, session: SessionRef, options?: RequestOptions): Promise<Record<string, string>> {
-  const envelope = await api(client, { method: 'GET', path: '/sdk/GetLabel', idempotent: true, query: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
+  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'GET', path: '/sdk/GetLabel', idempotent: true, query: { sessionId: sessionId(session) } }, signal))
   return decode(LabelsDataSchema, envelope.data, envelope)
 }

@@ -3,7 +3,7 @@ import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { callTool, toolText } from '../_internal/callTool.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 import { text } from '../_internal/text.ts'
 
 const num = v.optional(v.nullable(v.number()), 0)
@@ -64,6 +64,6 @@ export type SessionMetrics = v.InferOutput<typeof MetricsSchema>
  * ```
  */
 export async function getMetrics(client: Client, session: SessionRef, options?: RequestOptions): Promise<SessionMetrics> {
-  const output = await callTool(client, session, 'get_metrics', {}, deadline(options, client.timeout))
+  const output = await withDeadline(options, client.timeout, (signal) => callTool(client, session, 'get_metrics', {}, signal))
   return decode(MetricsSchema, toolText(output, 'get_metrics'), { label: '[POST /mcp get_metrics]', requestId: output.requestId, status: 200 })
 }

@@ -2,7 +2,7 @@ import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { api } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 import { toSession, type Session } from '../_internal/toSession.ts'
 
 /**
@@ -21,6 +21,6 @@ import { toSession, type Session } from '../_internal/toSession.ts'
  */
 export async function getSession(client: Client, session: SessionRef, options?: RequestOptions): Promise<Session> {
   const id = sessionId(session)
-  const envelope = await api(client, { method: 'POST', path: '/mcp/getSession', idempotent: true, body: { sessionId: id } }, deadline(options, client.timeout))
+  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/getSession', idempotent: true, body: { sessionId: id } }, signal))
   return toSession(client, envelope, typeof session === 'object' ? (session as { imageId?: string }).imageId : undefined, id)
 }

@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 
 const StatusSchema = v.pipe(
   v.looseObject({ status: v.optional(v.string()), Status: v.optional(v.string()) }),
@@ -28,6 +28,6 @@ const StatusSchema = v.pipe(
  * ```
  */
 export async function getSessionStatus(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
-  const envelope = await api(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
+  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: sessionId(session) } }, signal))
   return decode(StatusSchema, envelope.data, envelope)
 }

@@ -2,7 +2,7 @@ import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { api } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 
 /**
  * Resets the session's idle-release timer (`POST /mcp/refreshSessionIdleTime`). Call it at
@@ -18,5 +18,5 @@ import { deadline } from '../_internal/signal.ts'
  * ```
  */
 export async function keepAlive(client: Client, session: SessionRef, options?: RequestOptions): Promise<void> {
-  await api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', idempotent: true, query: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
+  await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', idempotent: true, query: { sessionId: sessionId(session) } }, signal))
 }

@@ -4,7 +4,7 @@ import type { RequestOptions } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
 import { LabelsSchema } from '../_internal/labels.ts'
 import { api } from '../_internal/request.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 import { requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const ListSessionsOptionsSchema = v.object({
@@ -52,7 +52,7 @@ export interface SessionPage {
 }
 
 async function page(client: Client, o: v.InferOutput<typeof ListSessionsOptionsSchema>, nextToken: string | undefined): Promise<SessionPage> {
-  const envelope = await api(
+  const envelope = await withDeadline(o, client.timeout, (signal) => api(
     client,
     {
       method: 'GET',
@@ -60,8 +60,8 @@ async function page(client: Client, o: v.InferOutput<typeof ListSessionsOptionsS
       idempotent: true,
       query: { maxResults: o.maxResults ?? 10, nextToken: nextToken || undefined, labels: JSON.stringify(o.labels ?? {}) },
     },
-    deadline(o, client.timeout),
-  )
+    signal,
+  ))
   const p = decode(PageSchema, { ...envelope.top, data: envelope.data }, envelope)
   return {
     sessions: p.data,

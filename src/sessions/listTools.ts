@@ -3,7 +3,7 @@ import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
 import { api } from '../_internal/request.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 // `data` is a JSON-encoded string holding the array (PROTOCOL §3.11).
@@ -42,6 +42,6 @@ export type ToolInfo = v.InferOutput<typeof ToolsSchema>[number]
  */
 export async function listTools(client: Client, image: string | { readonly imageId?: string }, options?: RequestOptions): Promise<ToolInfo[]> {
   const imageId = validate(nonEmpty('imageId'), typeof image === 'string' ? image : image?.imageId, 'imageId')
-  const envelope = await api(client, { method: 'POST', path: '/mcp/listTools', idempotent: true, query: { imageId } }, deadline(options, client.timeout))
+  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/listTools', idempotent: true, query: { imageId } }, signal))
   return decode(ToolsSchema, envelope.data, envelope)
 }

@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
 import { LabelsSchema } from '../_internal/labels.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { CREATE_TAG } from './createSession.ts'
 import { deleteSession } from './deleteSession.ts'
@@ -53,22 +53,23 @@ export interface ReapSessionsResult {
  */
 export async function reapSessions(client: Client, options: ReapSessionsOptions): Promise<ReapSessionsResult> {
   const o = validate(ReapSessionsOptionsSchema, options, 'options')
-  const signal = deadline(o, 300_000)
-  const result: ReapSessionsResult = { deleted: [], kept: [], failed: [] }
-  const now = Date.now()
-  for await (const { id } of listSessions(client, { labels: o.labels, maxResults: 100, signal })) {
-    if (o.olderThan !== undefined) {
-      const tag = (await getLabels(client, id, { signal }))[CREATE_TAG] ?? ''
-      const created = Number.parseInt(tag.split('-')[0] ?? '', 36)
-      if (!Number.isFinite(created) || now - created < o.olderThan) {
-        result.kept.push(id)
-        continue
+  return withDeadline(o, 300_000, async (signal) => {
+    const result: ReapSessionsResult = { deleted: [], kept: [], failed: [] }
+    const now = Date.now()
+    for await (const { id } of listSessions(client, { labels: o.labels, maxResults: 100, signal })) {
+      if (o.olderThan !== undefined) {
+        const tag = (await getLabels(client, id, { signal }))[CREATE_TAG] ?? ''
+        const created = Number.parseInt(tag.split('-')[0] ?? '', 36)
+        if (!Number.isFinite(created) || now - created < o.olderThan) {
+          result.kept.push(id)
+          continue
+        }
       }
+      await deleteSession(client, id, { wait: false, signal }).then(
+        () => result.deleted.push(id),
+        (error: unknown) => result.failed.push({ id, error: error instanceof Error ? error.message : String(error) }),
+      )
     }
-    await deleteSession(client, id, { wait: false, signal }).then(
-      () => result.deleted.push(id),
-      (error: unknown) => result.failed.push({ id, error: error instanceof Error ? error.message : String(error) }),
-    )
-  }
-  return result
+    return result
+  })
 }

@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/request.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/signal.ts'
 
 const opt = v.optional(v.nullable(v.string()))
 
@@ -48,6 +48,6 @@ export type SessionInfo = v.InferOutput<typeof SessionInfoSchema>
  * ```
  */
 export async function sessionInfo(client: Client, session: SessionRef, options?: RequestOptions): Promise<SessionInfo> {
-  const envelope = await api(client, { method: 'POST', path: '/mcp/getMcpResource', idempotent: true, body: { sessionId: sessionId(session) } }, deadline(options, client.timeout))
+  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/getMcpResource', idempotent: true, body: { sessionId: sessionId(session) } }, signal))
   return decode(SessionInfoSchema, envelope.data, envelope)
 }
