@@ -5,6 +5,12 @@ import { join, resolve } from 'node:path'
 import { detectIsolation } from './sandbox/detectIsolation.ts'
 import type { AgbLocalOptions } from './types.ts'
 
+/**
+ * The longest timer Node honours (2^31-1 ms, ~24.8 days): a longer one fires at once, so a
+ * caller's huge timeout would kill its command immediately. Per-call timeouts are capped here.
+ */
+export const MAX_TIMER_MS = 2_147_483_647
+
 /** Options with defaults applied and isolation decided: what every module reads. */
 export interface LocalConfig {
   apiKey: string

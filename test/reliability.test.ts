@@ -165,6 +165,14 @@ describe('three clocks', () => {
     h.local.faults.clear()
   })
 
+  it('a timeout beyond the timer range (~24.8 days) is capped, not fired at once', async () => {
+    // Runtimes fire a setTimeout of more than 2^31-1 ms immediately.
+    const huge = 3_000_000_000
+    const slow = sdk.createClient({ apiKey: h.local.apiKey, endpoint: h.url, timeout: huge, retry: { attemptTimeout: huge } })
+    expect((await sdk.exec(slow, session, 'sleep 0.05; echo ok', { timeout: huge })).stdout.trim()).toBe('ok')
+    expect(await sdk.readFile(slow, session, '/home/user/f.txt')).toBe('content')
+  })
+
   it('a slow drip of bytes cannot stretch a call past its deadline', async () => {
     h.local.faults.add({ route: '/mcp/getSessionInfo', kind: 'slow-drip', intervalMs: 200 })
     const started = Date.now()

@@ -3,6 +3,7 @@ import { kernelFor } from '../kernels/kernelFor.ts'
 import { runOneShot } from '../kernels/runOneShot.ts'
 import type { Tool, ToolResult } from './Tool.ts'
 import { textResult } from './Tool.ts'
+import { MAX_TIMER_MS } from '../config.ts'
 
 const LANGUAGES = ['python', 'javascript', 'java', 'r']
 
@@ -33,7 +34,7 @@ export const runCodeTool: Tool = {
     if (typeof code !== 'string') return textResult('Error: code must be a string', true)
     if (!LANGUAGES.includes(language)) return textResult(`Error: unsupported language: ${language}. Supported: ${LANGUAGES.join(', ')}`, true)
     const seconds = Number(args.timeout_s)
-    const timeoutMs = (Number.isFinite(seconds) && seconds > 0 ? seconds : 60) * 1000
+    const timeoutMs = Math.min((Number.isFinite(seconds) && seconds > 0 ? seconds : 60) * 1000, MAX_TIMER_MS)
     if (language === 'java' || language === 'r') {
       const run = await runOneShot(ctx.config, ctx.session, language, code, timeoutMs)
       if (!run) return textResult(`Error: language '${language}' is not available in AGB Local on this machine (${language === 'java' ? 'java' : 'Rscript'} not found on PATH)`, true)

@@ -3,6 +3,7 @@ import { resolveSessionPath, SANDBOX_HOME } from '../sandbox/resolveSessionPath.
 import { runInSession } from '../sandbox/runInSession.ts'
 import type { Tool, ToolResult } from './Tool.ts'
 import { textResult } from './Tool.ts'
+import { MAX_TIMER_MS } from '../config.ts'
 
 const DEFAULT_TIMEOUT_MS = 60_000
 const TIMEOUT_EXIT_CODE = 124 // as coreutils `timeout`
@@ -29,7 +30,7 @@ export const shellTool: Tool = {
   async run(args, ctx) {
     if (typeof args.command !== 'string') return textResult('Error: command must be a string', true)
     const ms = Number(args.timeout_ms)
-    const timeoutMs = Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_TIMEOUT_MS
+    const timeoutMs = Math.min(Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_TIMEOUT_MS, MAX_TIMER_MS)
     const cwd = typeof args.cwd === 'string' && args.cwd ? args.cwd : SANDBOX_HOME
     const traceId = ctx.requestId
     let hostCwd: string

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { RawData, WebSocket } from 'ws'
-import type { LocalConfig } from '../config.ts'
+import { MAX_TIMER_MS, type LocalConfig } from '../config.ts'
 import type { SessionStore } from '../sessions/createSessionStore.ts'
 import type { Session } from '../sessions/Session.ts'
 import { TOOL_SERVER } from '../tools/toolRegistry.ts'
@@ -86,7 +86,7 @@ export function createWsGateway(deps: WsGatewayDeps): WsGateway {
     if (typeof params.code !== 'string') return protocolError(conn, invocationId, target, 'params.code must be a string')
     if (!STREAM_LANGUAGES.includes(language)) return protocolError(conn, invocationId, target, `unsupported language: ${language}. Supported: ${STREAM_LANGUAGES.join(', ')}`)
     const seconds = Number(params.timeoutS ?? params.timeout_s)
-    const timeoutMs = (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_TIMEOUT_S) * 1000
+    const timeoutMs = Math.min((Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_TIMEOUT_S) * 1000, MAX_TIMER_MS)
     const { session } = conn
     const abort = new AbortController()
     conn.runs.set(invocationId, abort)

@@ -1,7 +1,7 @@
 import { createFetch } from 'ofetch'
 import type { Client } from '../client.ts'
 import { AgbError, isAgbError, type AgbErrorCode } from '../errors.ts'
-import { retryPolicy, sleep } from './signal.ts'
+import { retryPolicy, sleep, timerMs } from './signal.ts'
 import { text } from './text.ts'
 
 /** One call to the API host. */
@@ -159,7 +159,7 @@ async function sendOnce(client: Client, call: ApiCall, signal: AbortSignal, atte
   hooks?.onRequest?.({ method: call.method, url, attempt })
   // The per-request clock: a stuck attempt of an idempotent call is abandoned and retried
   // while the whole call's deadline still has time.
-  const attemptSignal = attemptTimeout > 0 ? AbortSignal.any([signal, AbortSignal.timeout(attemptTimeout)]) : signal
+  const attemptSignal = attemptTimeout > 0 ? AbortSignal.any([signal, AbortSignal.timeout(timerMs(attemptTimeout))]) : signal
   let response: Response & { _data?: unknown }
   try {
     // Raced against the signal: a fetch that ignores its signal cannot outlive the deadline.

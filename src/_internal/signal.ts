@@ -5,6 +5,10 @@ import type { RequestOptions, RetryOptions } from '../types.ts'
 // helpers that take a signal need no extra parameter.
 const overrides = new WeakMap<AbortSignal, RetryOptions | false>()
 
+// Timers fire at once past 2^31-1 ms (~24.8 days) in every runtime: a longer timeout or
+// poll interval would time out or spin immediately, so it is capped there.
+export const timerMs = (ms: number): number => Math.min(ms, 2_147_483_647)
+
 /**
  * One signal for a whole operation: the caller's signal combined with the operation's
  * deadline, so every HTTP request and every poll inside the operation stops together. For
@@ -12,7 +16,7 @@ const overrides = new WeakMap<AbortSignal, RetryOptions | false>()
  * {@link withDeadline}, which is cheaper.
  */
 export function deadline(options: RequestOptions | undefined, defaultMs: number): AbortSignal {
-  return combine(options, AbortSignal.timeout(options?.timeout ?? defaultMs))
+  return combine(options, AbortSignal.timeout(timerMs(options?.timeout ?? defaultMs)))
 }
 
 /**
@@ -24,7 +28,7 @@ export async function withDeadline<T>(options: RequestOptions | undefined, defau
   const ms = options?.timeout ?? defaultMs
   const controller = new AbortController()
   // The same reason AbortSignal.timeout gives, so callers tell a timeout from an abort alike.
-  const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${ms} ms`, 'TimeoutError')), ms)
+  const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${ms} ms`, 'TimeoutError')), timerMs(ms))
   try {
     return await work(combine(options, controller.signal))
   } finally {
@@ -57,7 +61,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const id = setTimeout(() => {
       signal.removeEventListener('abort', onAbort)
       resolve()
-    }, ms)
+    }, timerMs(ms))
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }

@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { isAgbError } from '../errors.ts'
 import { callTool, toolText } from '../_internal/callTool.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
-import { sleep } from '../_internal/signal.ts'
+import { sleep, timerMs } from '../_internal/signal.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const WatchDirOptionsSchema = v.object({ interval: optionalMs('interval'), ...requestOptionEntries })
@@ -54,7 +54,7 @@ export async function* watchDir(client: Client, session: SessionRef, path: strin
   const o = validate(WatchDirOptionsSchema, options ?? {}, 'options')
   let baseline = true
   while (!o.signal?.aborted) {
-    const timer = AbortSignal.timeout(o.timeout ?? client.timeout)
+    const timer = AbortSignal.timeout(timerMs(o.timeout ?? client.timeout))
     const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer
     let events: FileChangeEvent[]
     try {
