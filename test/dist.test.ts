@@ -82,8 +82,8 @@ describe('bundle budgets (minified + gzip)', () => {
     ['browser', undefined, 'browser'],
     ['worker', ['workerd', 'worker', 'browser'], 'browser'],
   ] as const) {
-    it(`createClient + exec stays under 8.6 KB for ${name}`, async () => {
-      expect((await bundle(['createClient', 'exec'], platform, conditions ? [...conditions] : undefined)).gzip).toBeLessThan(8_600)
+    it(`createClient + exec stays under 8.7 KB for ${name}`, async () => {
+      expect((await bundle(['createClient', 'exec'], platform, conditions ? [...conditions] : undefined)).gzip).toBeLessThan(8_700)
     })
     it(`the core flow stays under 16.2 KB for ${name}`, async () => {
       expect((await bundle(CORE, platform, conditions ? [...conditions] : undefined)).gzip).toBeLessThan(16_200)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import * as sdk from '../src/index.ts'
 import { createClient, createSession, deleteSession, exec, isAgbError, runCode, type Client } from '../src/index.ts'
 
 // A fetch that records every call: bad input must be rejected before anything is sent.
@@ -136,4 +137,33 @@ describe('transport failures', () => {
     const error = await rejection(deleteSession(client, 's-1', { signal: controller.signal }))
     expect(isAgbError(error, 'aborted')).toBe(true)
   })
+})
+
+describe('the shared options (signal, timeout, retry) of every operation', () => {
+  // Operations with no options of their own: their RequestOptions are checked where every
+  // operation passes, before anything is sent.
+  const ops: [string, (c: Client, o: object) => Promise<unknown>][] = [
+    ['getSession', (c, o) => sdk.getSession(c, 's-1', o)],
+    ['getSessionStatus', (c, o) => sdk.getSessionStatus(c, 's-1', o)],
+    ['keepAlive', (c, o) => sdk.keepAlive(c, 's-1', o)],
+    ['setLabels', (c, o) => sdk.setLabels(c, 's-1', { a: 'b' }, o)],
+    ['getLabels', (c, o) => sdk.getLabels(c, 's-1', o)],
+    ['listTools', (c, o) => sdk.listTools(c, 'agb-code-space-1', o)],
+    ['sessionInfo', (c, o) => sdk.sessionInfo(c, 's-1', o)],
+    ['getMetrics', (c, o) => sdk.getMetrics(c, 's-1', o)],
+    ['stat', (c, o) => sdk.stat(c, 's-1', '/tmp', o)],
+    ['uploadOss', (c, o) => sdk.uploadOss(c, 's-1', { bucket: 'b', object: 'o', path: '/p' }, o)],
+    ['callTool', (c, o) => sdk.callTool(c, 's-1', 'shell', {}, o)],
+  ]
+  for (const [name, run] of ops) {
+    it(`${name}: a bad timeout or signal is invalid_input and nothing is sent`, async () => {
+      const { client, calls } = recordingClient()
+      for (const bad of [{ timeout: -1 }, { timeout: 1.5 }, { timeout: '10' }, { signal: 'stop' }, { retry: 3 }]) {
+        const error = await rejection(run(client, bad))
+        expect(isAgbError(error, 'invalid_input'), `${name} ${JSON.stringify(bad)}: ${String(error)}`).toBe(true)
+        expect((error as Error).message).toMatch(/^Invalid options\.(timeout|signal|retry)/)
+      }
+      expect(calls).toEqual([])
+    })
+  }
 })

@@ -1,5 +1,7 @@
+import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, RetryOptions } from '../types.ts'
+import { requestOptionEntries, validate } from './validate.ts'
 
 // A per-call retry override travels with the operation's signal, so the many internal
 // helpers that take a signal need no extra parameter.
@@ -16,7 +18,8 @@ export const timerMs = (ms: number): number => Math.min(ms, 2_147_483_647)
  * {@link withDeadline}, which is cheaper.
  */
 export function deadline(options: RequestOptions | undefined, defaultMs: number): AbortSignal {
-  return combine(options, AbortSignal.timeout(timerMs(options?.timeout ?? defaultMs)))
+  const { o, ms } = checked(options, defaultMs)
+  return combine(o, AbortSignal.timeout(ms))
 }
 
 /**
@@ -25,15 +28,27 @@ export function deadline(options: RequestOptions | undefined, defaultMs: number)
  * fires or is collected); a cleared timer and a plain controller cost 2 µs.
  */
 export async function withDeadline<T>(options: RequestOptions | undefined, defaultMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ms = options?.timeout ?? defaultMs
+  const { o, ms } = checked(options, defaultMs)
   const controller = new AbortController()
   // The same reason AbortSignal.timeout gives, so callers tell a timeout from an abort alike.
-  const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${ms} ms`, 'TimeoutError')), timerMs(ms))
+  const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${ms} ms`, 'TimeoutError')), ms)
   try {
-    return await work(combine(options, controller.signal))
+    return await work(combine(o, controller.signal))
   } finally {
     clearTimeout(timer)
   }
+}
+
+const RequestOptionsSchema = v.object(requestOptionEntries)
+
+/**
+ * `signal`, `timeout` and `retry` checked here, the one place every operation passes: an
+ * operation without options of its own still rejects a bad `timeout` as `invalid_input`
+ * before anything is sent.
+ */
+const checked = (options: RequestOptions | undefined, defaultMs: number): { o: RequestOptions | undefined; ms: number } => {
+  const o = options === undefined ? undefined : validate(RequestOptionsSchema, options, 'options')
+  return { o, ms: timerMs(o?.timeout ?? defaultMs) }
 }
 
 function combine(options: RequestOptions | undefined, timer: AbortSignal): AbortSignal {
