@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url'
 import { defineBuildConfig } from 'unbuild'
 
 // One output file per source module (preserveModules) plus `sideEffects: false` in
@@ -13,7 +12,6 @@ export default defineBuildConfig({
   failOnWarn: false,
   rollup: {
     emitCJS: false,
-    inlineDependencies: ['ofetch'],
     output: {
       preserveModules: true,
       preserveModulesRoot: 'src',
@@ -21,16 +19,5 @@ export default defineBuildConfig({
       entryFileNames: (chunk: { name: string }) => `${chunk.name.replace(/^(.*\/)?(node_modules|scripts\/vendor)\//, 'vendor/')}.mjs`,
     },
   },
-  // ofetch's web build is bundled in: under Node's `node` export condition the package
-  // would load a fetch polyfill (node-fetch-native, ~35 KB gz and ~30 ms of import time)
-  // that Node 18+ does not need. Every runtime then uses its global fetch.
-  // Its two helper packages are replaced by small web-standard equivalents (scripts/vendor):
-  // ufo and destr cost ~1.3 KB gz in every consumer bundle for what URLSearchParams and
-  // JSON.parse already do.
-  alias: {
-    ofetch: fileURLToPath(new URL('scripts/ofetch-web.mjs', import.meta.url)),
-    ufo: fileURLToPath(new URL('scripts/vendor/ufo.mjs', import.meta.url)),
-    destr: fileURLToPath(new URL('scripts/vendor/destr.mjs', import.meta.url)),
-  },
-  externals: ['valibot'],
+  externals: ['ofetch', 'valibot'],
 })

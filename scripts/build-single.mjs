@@ -10,7 +10,7 @@ await build({
   bundle: true,
   format: 'esm',
   platform: 'neutral',
-  external: ['valibot'],
+  external: ['ofetch', 'valibot'],
   legalComments: 'none',
   logLevel: 'warning',
   banner: { js: '/* @ts-self-types="./index.d.mts" */' },

@@ -1,2 +1,0 @@
-export declare function withQuery(input: string, query: Record<string, unknown>): string
-export declare function withBase(input: string, base: string): string
