@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 
-export const FIXTURES_DIR = join(import.meta.dirname, '../../../shared/agb-api/fixtures')
+export const FIXTURES_DIR = join(import.meta.dirname, '../fixtures/agb-api')
 
 export interface Fixture {
   case: string

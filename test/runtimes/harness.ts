@@ -20,7 +20,7 @@ export const PROCESS_TIMEOUT_MS = 20_000
 /** Debian's Chromium, driven by playwright-core (chromium.test.ts, ../examples-browser.test.ts). */
 export const CHROMIUM = '/usr/bin/chromium'
 /**
- * Flags from ../shared/TOOLCHAIN.md. playwright adds a fresh temporary --user-data-dir itself
+ * Flags that work on this project's CI machines (Debian Chromium as root). playwright adds a fresh temporary --user-data-dir itself
  * (and refuses one in `args`); it is removed when the browser closes.
  */
 export const CHROMIUM_ARGS = [

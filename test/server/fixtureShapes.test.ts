@@ -3,10 +3,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal } from '../../server/index.ts'
 
-// Replays the recorded requests of ../shared/agb-api/fixtures against AGB Local and checks that
+// Replays the recorded requests of test/fixtures/agb-api against AGB Local and checks that
 // each answer has the recorded transport status and the recorded shape: same field names and
 // casing, same JSON types, and JSON-in-a-string fields encoded the same way (recursively).
-const FIXTURES = join(import.meta.dirname, '../../../shared/agb-api/fixtures')
+const FIXTURES = join(import.meta.dirname, '../fixtures/agb-api')
 const local = createAgbLocal({ apiKey: 'akm-xxx' })
 afterAll(() => local.close())
 

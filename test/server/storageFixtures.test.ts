@@ -5,10 +5,10 @@ import { createAgbLocal } from '../../server/index.ts'
 import { signHeaders } from '../../server/storage/sigV4.ts'
 import { expectShape, storageClient } from './storageHelpers.ts'
 
-// Replays the storage fixtures of ../shared/agb-api/fixtures (contexts, presigned transfer,
+// Replays the storage fixtures of test/fixtures/agb-api (contexts, presigned transfer,
 // OSS tools) against AGB Local: same transport status, same shape (field names, casing, JSON
 // types, JSON-in-a-string encodings). Recorded ids and URLs are swapped for live ones.
-const FIXTURES = join(import.meta.dirname, '../../../shared/agb-api/fixtures')
+const FIXTURES = join(import.meta.dirname, '../fixtures/agb-api')
 const BASE = 'http://agb.local'
 const local = createAgbLocal({ apiKey: 'akm-xxx' })
 const api = storageClient((u, i) => local.fetch(u, i), BASE, local.apiKey)

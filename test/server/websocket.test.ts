@@ -6,7 +6,7 @@ import { localClient } from './localClient.ts'
 import { openWs } from './wsClient.ts'
 import type { Received } from './wsClient.ts'
 
-const fixture = JSON.parse(readFileSync(new URL('../../../shared/agb-api/fixtures/ws.run-code.stream.json', import.meta.url), 'utf8'))
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/agb-api/ws.run-code.stream.json', import.meta.url), 'utf8'))
 
 const local = createAgbLocal()
 let server: Server
