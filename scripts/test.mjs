@@ -1,29 +1,37 @@
-// Runs the whole vitest suite and prints the one line CI reads: `vitest: N passed, N failed`.
-// Exits non-zero when anything failed, or when no test ran at all.
+// Runs the whole vitest suite with a compact report (scripts/summaryReporter.mjs: a line per
+// file, failures with their first error lines at the end) and prints the one line CI reads:
+// `vitest: N passed, N failed[, N skipped]`, plus the files that failed to load and errors
+// outside any test when there are any. Exits non-zero when anything failed, or no test ran.
+// Arguments are passed to vitest (e.g. `node scripts/test.mjs test/holes`).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { ensureNode24, NODE24_VERSION } from './node24.mjs'
 
 mkdirSync('.tmp', { recursive: true })
-const report = '.tmp/vitest-report.json'
-rmSync(report, { force: true })
+const summaryFile = '.tmp/vitest-summary.json'
+rmSync(summaryFile, { force: true })
+
+// The runtime matrix's second Node, fetched before the clock of any test starts.
+const node24 = ensureNode24()
+console.log(node24.bin ? `Node ${NODE24_VERSION} for the runtime matrix: ${node24.bin}` : `Node ${NODE24_VERSION} for the runtime matrix is not available (its tests will say so): ${node24.reason}`)
+
 const run = spawnSync(
   process.execPath,
-  ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  ['node_modules/vitest/vitest.mjs', 'run', '--reporter=./scripts/summaryReporter.mjs', ...process.argv.slice(2)],
   { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
 )
-let passed = 0
-let failed = 0
-let skipped = 0
+
+let summary
 try {
-  const json = JSON.parse(readFileSync(report, 'utf8'))
-  passed = json.numPassedTests
-  // A file that failed to load has no tests; count it once so it cannot pass unnoticed.
-  const brokenFiles = json.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length
-  failed = json.numFailedTests + brokenFiles
-  skipped = json.numPendingTests + (json.numTodoTests ?? 0)
+  summary = JSON.parse(readFileSync(summaryFile, 'utf8'))
 } catch {
-  failed += 1
-  console.error('No vitest report was written: the run crashed before reporting.')
+  console.error(`No test summary was written: vitest stopped before the end of the run (exit ${run.status ?? run.signal}).`)
 }
-console.log(`vitest: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
-process.exit(run.status !== 0 || failed > 0 || passed === 0 ? 1 : 0)
+const { passed = 0, failed = 0, skipped = 0, brokenFiles = 0, unhandledErrors = 0 } = summary ?? {}
+const extra = [
+  brokenFiles && `${brokenFiles} test file${brokenFiles === 1 ? '' : 's'} failed to load`,
+  unhandledErrors && `${unhandledErrors} error${unhandledErrors === 1 ? '' : 's'} outside any test`,
+  !summary && 'no summary (vitest crashed)',
+].filter(Boolean)
+console.log(`vitest: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${extra.length ? `; ${extra.join('; ')}` : ''}`)
+process.exit(run.status !== 0 || !summary || failed > 0 || extra.length > 0 || passed === 0 ? 1 : 0)

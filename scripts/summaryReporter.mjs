@@ -1,0 +1,105 @@
+// The vitest reporter of `npm test` (scripts/test.mjs): one line per test file as it finishes,
+// the tests' own console output, then at the end every failure (file › test and the first lines
+// of its error), the skipped tests with their reasons, and the counts, taken from vitest's own
+// test states so they match vitest's summary. Files that failed to load and errors outside any
+// test are counted separately (they hold no test to count as failed) and named as such.
+// The counts are also written to .tmp/vitest-summary.json for scripts/test.mjs.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { relative } from 'node:path'
+
+const ERROR_LINES = 8
+const MAX_SKIPPED_LISTED = 40
+
+/** The first lines of an error: its message, a short diff, and where in the repository it was thrown. */
+function describeError(error, root) {
+  const lines = []
+  const head = `${error?.name && !String(error.message).startsWith(error.name) ? `${error.name}: ` : ''}${error?.message ?? String(error)}`
+  lines.push(...head.split('\n'))
+  if (error?.diff) lines.push(...String(error.diff).split('\n').filter((l) => l.trim()).slice(0, 6))
+  const frame = String(error?.stack ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.startsWith('at ') && l.includes(root) && !l.includes('node_modules'))
+  const shown = lines.filter((l) => l.trim()).slice(0, ERROR_LINES)
+  if (lines.length > shown.length) shown.push('…')
+  if (frame) shown.push(frame.replace(`${root}/`, ''))
+  return shown
+}
+
+export default class SummaryReporter {
+  onInit(vitest) {
+    this.root = vitest.config.root
+    this.started = performance.now()
+    this.failures = []
+    this.skips = []
+    this.brokenFiles = []
+    this.counts = { passed: 0, failed: 0, skipped: 0 }
+  }
+
+  onUserConsoleLog(log) {
+    const stream = log.type === 'stderr' ? process.stderr : process.stdout
+    stream.write(`${log.content}${log.content.endsWith('\n') ? '' : '\n'}`)
+  }
+
+  onTestModuleEnd(module) {
+    const file = module.relativeModuleId ?? relative(this.root, module.moduleId)
+    const n = { passed: 0, failed: 0, skipped: 0 }
+    for (const test of module.children.allTests()) {
+      const result = test.result()
+      const title = `${file} › ${test.fullName}`
+      if (result.state === 'passed') n.passed++
+      else if (result.state === 'failed') {
+        n.failed++
+        this.failures.push({ title, lines: (result.errors ?? []).flatMap((e) => describeError(e, this.root)) })
+      } else if (result.state === 'skipped') {
+        n.skipped++
+        this.skips.push(`${title}${result.note ? ` — ${result.note}` : ''}`)
+      }
+    }
+    for (const key of Object.keys(n)) this.counts[key] += n[key]
+    const moduleErrors = module.errors()
+    const total = n.passed + n.failed + n.skipped
+    const seconds = (module.diagnostic().duration / 1000).toFixed(1)
+    if (moduleErrors.length && total === 0) {
+      this.brokenFiles.push({ title: `${file} (failed to load)`, lines: moduleErrors.flatMap((e) => describeError(e, this.root)) })
+      process.stdout.write(`✗ ${file}: failed to load\n`)
+      return
+    }
+    if (moduleErrors.length) {
+      // Errors in a file's hooks (beforeAll/afterAll) with tests present: vitest fails the file.
+      this.failures.push({ title: `${file} › (a hook outside the tests)`, lines: moduleErrors.flatMap((e) => describeError(e, this.root)) })
+      n.failed++
+      this.counts.failed++
+    }
+    const parts = [`${n.passed} passed`, n.failed && `${n.failed} failed`, n.skipped && `${n.skipped} skipped`].filter(Boolean)
+    process.stdout.write(`${n.failed ? '✗' : '✓'} ${file}: ${parts.join(', ')} (${seconds} s)\n`)
+  }
+
+  onTestRunEnd(_modules, unhandledErrors = [], reason) {
+    const out = []
+    const unhandled = unhandledErrors.map((e) => ({ title: 'an error outside any test (unhandled)', lines: describeError(e, this.root) }))
+    const problems = [...this.failures, ...this.brokenFiles, ...unhandled]
+    if (problems.length) {
+      out.push('', `Failures (${problems.length}):`)
+      problems.forEach((p, i) => {
+        out.push(`${i + 1}) ${p.title}`)
+        for (const line of p.lines) out.push(`     ${line}`)
+      })
+    }
+    if (this.skips.length) {
+      out.push('', `Skipped (${this.skips.length}):`)
+      for (const s of this.skips.slice(0, MAX_SKIPPED_LISTED)) out.push(`   ${s}`)
+      if (this.skips.length > MAX_SKIPPED_LISTED) out.push(`   … and ${this.skips.length - MAX_SKIPPED_LISTED} more`)
+    }
+    const seconds = ((performance.now() - this.started) / 1000).toFixed(0)
+    out.push('', `${this.counts.passed + this.counts.failed + this.counts.skipped} tests in ${seconds} s${reason === 'interrupted' ? ' (interrupted)' : ''}`)
+    process.stdout.write(`${out.join('\n')}\n`)
+    mkdirSync(`${this.root}/.tmp`, { recursive: true })
+    writeFileSync(`${this.root}/.tmp/vitest-summary.json`, JSON.stringify({
+      ...this.counts,
+      brokenFiles: this.brokenFiles.length,
+      unhandledErrors: unhandledErrors.length,
+      interrupted: reason === 'interrupted',
+    }))
+  }
+}
