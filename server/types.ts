@@ -49,6 +49,7 @@ export type FaultKind =
   | 'hang'
   | 'drop'
   | 'slow-drip'
+  | 'lost-answer'
 
 /**
  * One injected fault. Matches requests by `route` (exact path such as `/mcp/createSession`
@@ -73,7 +74,10 @@ export interface FaultSpec {
    *   client disconnects) or when the AgbLocal is closed;
    * - `drop`: over `serve()` the connection is destroyed without a response; through
    *   `handler`/`fetch` the call rejects with a `TypeError('fetch failed')` as fetch does;
-   * - `slow-drip`: the real response, its body sent one byte every `intervalMs`.
+   * - `slow-drip`: the real response, its body sent one byte every `intervalMs`;
+   * - `lost-answer`: the request TAKES EFFECT (the session is created, the file written), then
+   *   its answer is lost as `lostAs` says: `drop` (default), `hang`, `status` (`status`, default
+   *   500) or `malformed-json` — "it happened, but the caller cannot know".
    */
   kind: FaultKind
   status?: number
@@ -87,6 +91,8 @@ export interface FaultSpec {
   message?: string
   /** Milliseconds between bytes for `slow-drip`. Default 10. */
   intervalMs?: number
+  /** How a `lost-answer` fault loses the answer after the request took effect. Default `drop`. */
+  lostAs?: 'drop' | 'hang' | 'status' | 'malformed-json'
 }
 
 /** Fault injection for tests: make chosen routes or tools fail a chosen number of times. */

@@ -1,7 +1,8 @@
 import type { FaultKind, Faults, FaultSpec } from '../types.ts'
 
 const KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['status', 'retry-after', 'malformed-json', 'html', 'empty',
-  'envelope-failure', 'tool-error', 'schema', 'hang', 'drop', 'slow-drip'])
+  'envelope-failure', 'tool-error', 'schema', 'hang', 'drop', 'slow-drip', 'lost-answer'])
+const LOST_AS: ReadonlySet<string> = new Set(['drop', 'hang', 'status', 'malformed-json'])
 
 /** What a request offers for matching. */
 export interface FaultTarget {
@@ -47,6 +48,7 @@ export function createFaults(): FaultStore {
       for (const key of ['retryAfter', 'intervalMs'] as const) {
         if (spec[key] !== undefined && !(spec[key] >= 0)) throw new TypeError(`faults.add: ${key} must be a non-negative number`)
       }
+      if (spec.lostAs !== undefined && !LOST_AS.has(spec.lostAs)) throw new TypeError(`faults.add: lostAs must be one of ${[...LOST_AS].join(', ')}`)
       queue.push({ ...spec, left: times })
     },
     clear() {

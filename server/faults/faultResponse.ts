@@ -98,5 +98,13 @@ export async function faultResponse(fault: FaultSpec, r: FaultRequest): Promise<
       throw droppedConnection()
     case 'slow-drip':
       return drip(await r.real(), fault.intervalMs ?? 10, r.signal)
+    case 'lost-answer': {
+      // The other faults fire before the request does anything, so they never produce the
+      // hardest case for a client: the work was done (a session exists) but the answer never
+      // arrived. Run the request to the end, then lose its answer.
+      const real = await r.real()
+      await real.arrayBuffer()
+      return faultResponse({ ...fault, kind: fault.lostAs ?? 'drop' }, r)
+    }
   }
 }

@@ -153,6 +153,32 @@ describe('fault injection', () => {
     expect((await inject('/sdk/ListSession', { method: 'GET', body: null })).status).toBe(200)
   })
 
+  it('lets the request take effect, then loses its answer (dropped, hung, 500 or malformed)', async () => {
+    const before = local.liveSessions()
+    local.faults.add({ route: '/mcp/createSession', kind: 'lost-answer' })
+    await expect(inject(CREATE)).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' })
+    expect(local.liveSessions()).toBe(before + 1)
+    local.faults.add({ route: '/mcp/createSession', kind: 'lost-answer', lostAs: 'drop' })
+    await expect(overLoopback(CREATE)).rejects.toMatchObject({ name: 'TypeError' })
+    expect(local.liveSessions()).toBe(before + 2)
+    local.faults.add({ route: '/mcp/createSession', kind: 'lost-answer', lostAs: 'status', status: 502 })
+    const failed = await inject(CREATE)
+    expect(failed.status).toBe(502)
+    expect(JSON.stringify(await failed.json())).not.toContain('sessionId')
+    expect(local.liveSessions()).toBe(before + 3)
+    local.faults.add({ route: '/mcp/createSession', kind: 'lost-answer', lostAs: 'malformed-json' })
+    await expect((await inject(CREATE)).json()).rejects.toThrow()
+    local.faults.add({ route: '/mcp/createSession', kind: 'lost-answer', lostAs: 'hang' })
+    await expect(inject(CREATE, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' })
+    expect(local.liveSessions()).toBe(before + 5)
+    // A tool call takes effect too: the file is there although the answer was lost.
+    const id = await api.createSession()
+    local.faults.add({ tool: 'write_file', kind: 'lost-answer' })
+    await expect(api.callTool(id, 'write_file', { path: '/tmp/lost.txt', content: 'written' })).rejects.toThrow('fetch failed')
+    expect((await api.shell(id, 'cat /tmp/lost.txt')).stdout).toBe('written')
+    expect(() => local.faults.add({ kind: 'lost-answer', lostAs: 'explode' as never })).toThrow(TypeError)
+  })
+
   it('rejects invalid fault specs', () => {
     expect(() => local.faults.add({ kind: 'explode' as never })).toThrow(TypeError)
     expect(() => local.faults.add({ kind: 'status', times: 0 })).toThrow(TypeError)
