@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { DOCUMENTED_IMAGES } from './browser/imageKind.ts'
 import { detectIsolation } from './sandbox/detectIsolation.ts'
 import type { AgbLocalOptions } from './types.ts'
 
@@ -46,7 +47,7 @@ export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
     maxSessions: options.maxSessions ?? 50,
     defaultIdleTimeoutMs: (options.defaultIdleTimeout ?? 300) * 1000,
     maxLifetimeMs: (options.maxLifetime ?? 1800) * 1000,
-    images: options.images ?? ['agb-code-space-1', 'agb-code-space-2'],
+    images: [...new Set([...DOCUMENTED_IMAGES, ...(options.images ?? [])])],
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     recordBodyLimit: options.recordBodyLimit ?? 4096,

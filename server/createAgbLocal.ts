@@ -1,3 +1,5 @@
+import { createCdpGateway } from './browser/createCdpGateway.ts'
+import { stopSessionBrowser } from './browser/sessionBrowsers.ts'
 import { resolveConfig } from './config.ts'
 import { createHandler } from './createHandler.ts'
 import { createFaults } from './faults/createFaults.ts'
@@ -25,6 +27,9 @@ export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
   const oss = attachStorage(config, store, handler)
   const gateway = createWsGateway({ config, store, requests })
   store.onRelease((session) => gateway.closeSession(session))
+  const cdp = createCdpGateway(store)
+  // The sandbox's shutdown kills the browser anyway: this closes its DevTools client first.
+  store.onRelease((session) => void stopSessionBrowser(session, 'session released'))
   let closing: Promise<void> | undefined
   return {
     apiKey: config.apiKey,
@@ -35,12 +40,15 @@ export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
     requests,
     oss,
     faults: { add: (spec) => faults.add(spec), clear: () => faults.clear(), pending: () => faults.pending() },
-    handleUpgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
+    handleUpgrade: (req, socket, head) => {
+      if (!cdp.handleUpgrade(req, socket, head)) gateway.handleUpgrade(req, socket, head)
+    },
     openSockets: (sessionId) => gateway.openSockets(sessionId),
     dropSockets: (sessionId) => gateway.dropSockets(sessionId),
     close: () => {
       faults.closeAll()
       gateway.closeAll()
+      cdp.closeAll()
       return (closing ??= store.closeAll())
     },
   }

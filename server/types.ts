@@ -21,7 +21,11 @@ export interface AgbLocalOptions {
   defaultIdleTimeout?: number
   /** Hard lifetime of a session in seconds. Default 1800. */
   maxLifetime?: number
-  /** Image ids createSession accepts. Default `['agb-code-space-1', 'agb-code-space-2']`. */
+  /**
+   * Image ids createSession accepts besides the documented ones (`agb-code-space-1`,
+   * `agb-code-space-2`, `agb-browser-use-1`, `agb-computer-use-ubuntu-2204`, always accepted).
+   * An id containing `browser` gets a browser like `agb-browser-use-1`.
+   */
   images?: string[]
   /** Request bodies larger than this get HTTP 413 with the error envelope. Default 20 MiB. */
   maxBodyBytes?: number

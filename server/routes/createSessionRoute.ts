@@ -31,7 +31,7 @@ async function createSession(ctx: RouteContext): Promise<Response> {
     linkUrl: urls.linkUrl,
     wsUrl: urls.wsUrl,
     token: session.token,
-    toolList: toolListJson(),
+    toolList: toolListJson(imageId),
   })
 }
 

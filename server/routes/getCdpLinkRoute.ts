@@ -1,10 +1,14 @@
-import { ok } from '../http/envelope.ts'
+import { imageKind } from '../browser/imageKind.ts'
+import { browserOf } from '../browser/sessionBrowsers.ts'
+import { fail, ok } from '../http/envelope.ts'
 import type { Route } from './Route.ts'
 import { sessionNotFound } from './sessionNotFound.ts'
 
 /**
- * `POST /internet/getCdpLink?sessionId=` (§3.10): `data.url`, a Chrome DevTools WebSocket URL.
- * AGB Local runs no browser, so the URL has the service's form but nothing listens on it.
+ * `POST /internet/getCdpLink?sessionId=` (§3.10): `data.url`, the DevTools WebSocket URL of the
+ * session's browser (started by `/browser/init`): `ws://<host>/cdp/<sessionId>/devtools/browser/<secret>`,
+ * relayed by `serve()` to the Chromium in the sandbox, so `chromium.connectOverCDP(url)` drives
+ * it. A session without a browser gets a failure that says why, never a URL where nothing listens.
  */
 export const getCdpLinkRoute: Route = {
   method: 'POST',
@@ -13,6 +17,13 @@ export const getCdpLinkRoute: Route = {
   run(ctx) {
     const session = ctx.store.live(ctx.url.searchParams.get('sessionId') ?? '')
     if (!session) return sessionNotFound(ctx.requestId)
-    return ok(ctx.requestId, { url: `ws://${ctx.url.hostname}:9222/devtools/browser/${session.resourceId}` })
+    if (imageKind(session.imageId) !== 'browser') {
+      return fail(ctx.requestId, 400, 'InvalidRequest', `getCdpLink: session ${session.id} runs image ${session.imageId}, which has no browser; create the session with imageId agb-browser-use-1`)
+    }
+    const browser = browserOf(session)
+    if (!browser) return fail(ctx.requestId, 400, 'BrowserNotStarted', `getCdpLink: the browser of session ${session.id} is not running; start it with POST /browser/init (initBrowser) first`)
+    ctx.store.touch(session)
+    const origin = ctx.url.origin.replace(/^http/, 'ws')
+    return ok(ctx.requestId, { url: `${origin}/cdp/${encodeURIComponent(session.id)}/devtools/browser/${browser.secret}` })
   },
 }

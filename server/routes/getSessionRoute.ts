@@ -23,7 +23,7 @@ export const getSessionRoute: Route = {
       linkUrl: urls.linkUrl,
       wsUrl: urls.wsUrl,
       token: session.token,
-      toolList: toolListJson(),
-    })
+      toolList: toolListJson(session.imageId),
+    }, { code: 'ok' }) // the service answers getSession with a lower-case `ok` (or an empty code)
   },
 }

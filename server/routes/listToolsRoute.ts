@@ -13,6 +13,6 @@ export const listToolsRoute: Route = {
   run(ctx) {
     const imageId = ctx.url.searchParams.get('imageId') ?? ''
     if (!ctx.config.images.includes(imageId)) return fail(ctx.requestId, 400, 'InvalidRequest', 'Invalid image_id')
-    return ok(ctx.requestId, toolListJson())
+    return ok(ctx.requestId, toolListJson(imageId))
   },
 }

@@ -1,3 +1,4 @@
+import { browserInitRoute } from './browserInitRoute.ts'
 import { callToolRoute } from './callToolRoute.ts'
 import { createSessionRoute } from './createSessionRoute.ts'
 import { getCdpLinkRoute } from './getCdpLinkRoute.ts'
@@ -13,6 +14,7 @@ import { refreshSessionIdleTimeRoute } from './refreshSessionIdleTimeRoute.ts'
 import { releaseSessionRoutes } from './releaseSessionRoutes.ts'
 import { resourcePageRoute } from './resourcePageRoute.ts'
 import { setLabelRoute } from './setLabelRoute.ts'
+import { testPageRoute } from './testPageRoute.ts'
 import { storageRoutes } from '../storage/storageRoutes.ts'
 import type { Route } from './Route.ts'
 
@@ -29,6 +31,8 @@ export const routes: readonly Route[] = [
   getMcpResourceRoute,
   ...getLinkRoutes,
   getCdpLinkRoute,
+  browserInitRoute,
+  testPageRoute,
   listToolsRoute,
   callToolRoute,
   linkCallToolRoute,

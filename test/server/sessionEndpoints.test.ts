@@ -111,10 +111,11 @@ describe('getLink / getCdpLink', () => {
     expect((await get('/internet/getLink?sessionId=nope&port=30100')).json).toMatchObject({ success: false, code: 'InvalidMcpSession.NotFound' })
   })
 
-  it('returns a DevTools WebSocket URL from getCdpLink', async () => {
+  it('answers getCdpLink for a session without a browser with a failure, never a URL where nothing listens', async () => {
+    // The real DevTools URL of browser-use sessions is tested in browser.test.ts.
     const id = await api.createSession()
     const res = await api.post(`/internet/getCdpLink?sessionId=${id}`, {})
-    expect(res.json.data.url).toMatch(/^ws:\/\/agb\.local:9222\/devtools\/browser\/\S+$/)
+    expect(res.json).toMatchObject({ success: false, code: 'InvalidRequest' })
   })
 })
 
