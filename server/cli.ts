@@ -1,15 +1,27 @@
-// AGB Local from the command line: `tsx server/cli.ts --port <n> --api-key <key> --data-dir <dir>`.
+// AGB Local from the command line (the package's `agb-local` bin): `agb-local [--port 8787] [--api-key <key>] ...`.
 // First stdout line is always `AGB Local listening on http://127.0.0.1:<port>` (scripts wait
-// for it), then `API key: <key>`, then one line per request (method path status ms; the query
-// string is left out because it may carry signatures, and headers are never logged).
+// for it), then two ready-to-paste `export AGB_ENDPOINT=…` / `export AGB_API_KEY=…` lines, then
+// one line per request (method path status ms; the query string is left out because it may
+// carry signatures, and headers are never logged).
 import { parseArgs } from 'node:util'
 import { createAgbLocal } from './createAgbLocal.ts'
+import { parseFaultFlag } from './parseFaultFlag.ts'
 import { serve } from './serve.ts'
 import type { AgbLocal, Isolation } from './types.ts'
 
-const USAGE = `Usage: tsx server/cli.ts [--port <n>] [--host <addr>] [--api-key <key>] [--data-dir <dir>]
-  [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>] [--max-lifetime <s>]
-  [--max-body-bytes <n>] [--max-output-bytes <n>]`
+/** Stable defaults, so `AGB_ENDPOINT`/`AGB_API_KEY` set once keep working across restarts. */
+const DEFAULT_PORT = 8787
+/** A public, fixed key for local development: pass --api-key on shared machines. */
+const DEV_API_KEY = 'akm-local-dev'
+
+const USAGE = `Usage: agb-local [--port <n>] [--host <addr>] [--api-key <key>] [--data-dir <dir>] [--images <id,id>]
+  [--fault <spec>]... [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>]
+  [--max-lifetime <s>] [--max-body-bytes <n>] [--max-output-bytes <n>]
+  --port      default ${DEFAULT_PORT}; 0 picks a free port
+  --api-key   default the development key ${DEV_API_KEY} (only accepted on loopback hosts)
+  --images    image ids to accept besides the documented ones (an id containing "browser" gets a browser)
+  --fault     inject a fault, repeatable: route=/mcp,tool=shell,kind=503,times=2 (kind: a status code,
+              retry-after, malformed-json, html, empty, envelope-failure, tool-error, schema, hang, drop, slow-drip)`
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`)
@@ -30,6 +42,8 @@ const { values } = (() => {
         port: { type: 'string' },
         host: { type: 'string' },
         'api-key': { type: 'string' },
+        images: { type: 'string' },
+        fault: { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
         isolation: { type: 'string' },
         'no-network': { type: 'boolean' },
@@ -57,13 +71,25 @@ if (!['auto', 'bwrap', 'none'].includes(isolation)) fail(`--isolation must be au
 let pending: string[] | null = []
 const log = (line: string) => (pending ? pending.push(line) : process.stdout.write(`${line}\n`))
 
+const host = values.host ?? '127.0.0.1'
+const loopback = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i.test(host)
+if (!values['api-key'] && !loopback) fail(`refusing to listen on ${host} with the public development key: pass --api-key <a secret key>`)
+const apiKey = values['api-key'] || DEV_API_KEY
+let faults: ReturnType<typeof parseFaultFlag>[] = []
+try {
+  faults = (values.fault ?? []).map(parseFaultFlag)
+} catch (e) {
+  fail((e as Error).message)
+}
+
 let local: AgbLocal
 try {
   local = createAgbLocal({
     isolation: isolation as Isolation,
     network: !values['no-network'],
     log,
-    ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+    apiKey,
+    ...(values.images ? { images: values.images.split(',').map((id) => id.trim()).filter(Boolean) } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     ...(values['max-sessions'] !== undefined ? { maxSessions: number(values['max-sessions'], 'max-sessions') } : {}),
     ...(values['idle-timeout'] !== undefined ? { defaultIdleTimeout: number(values['idle-timeout'], 'idle-timeout') } : {}),
@@ -71,6 +97,7 @@ try {
     ...(values['max-body-bytes'] !== undefined ? { maxBodyBytes: number(values['max-body-bytes'], 'max-body-bytes') } : {}),
     ...(values['max-output-bytes'] !== undefined ? { maxOutputBytes: number(values['max-output-bytes'], 'max-output-bytes') } : {}),
   })
+  for (const spec of faults) local.faults.add(spec)
 } catch (e) {
   fail((e as Error).message)
 }
@@ -93,11 +120,13 @@ const logged: AgbLocal = {
   },
 }
 
-const server = await serve(logged, {
-  port: number(values.port, 'port') ?? 0,
-  ...(values.host ? { host: values.host } : {}),
-}).catch((e: Error) => fail(`cannot listen: ${e.message}`))
-process.stdout.write(`AGB Local listening on ${server.url}\nAPI key: ${local.apiKey}\n`)
+const port = number(values.port, 'port') ?? DEFAULT_PORT
+const server = await serve(logged, { port, host }).catch((e: Error & { code?: string }) =>
+  fail(`cannot listen on ${host}:${port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (is another AGB Local running? pass --port <n>, or --port 0 for any free port)' : ''}`))
+// A key of the user's own is not echoed (terminals and CI logs keep what is printed).
+process.stdout.write(`AGB Local listening on ${server.url}\nexport AGB_ENDPOINT=${server.url}\n` +
+  `export AGB_API_KEY=${values['api-key'] ? '<the key given with --api-key>' : DEV_API_KEY}\n`)
+if (faults.length) process.stdout.write(`${faults.length} fault(s) queued: ${(values.fault ?? []).join('; ')}\n`)
 for (const line of pending) process.stdout.write(`${line}\n`)
 pending = null
 
