@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { DOCUMENTED_IMAGES } from './browser/imageKind.ts'
 import { detectIsolation } from './sandbox/detectIsolation.ts'
+import { planLimits } from './sandbox/limits/planLimits.ts'
+import type { LimitsPlan } from './sandbox/limits/planLimits.ts'
 import type { AgbLocalOptions } from './types.ts'
 
 /**
@@ -28,6 +30,8 @@ export interface LocalConfig {
   maxBodyBytes: number
   maxOutputBytes: number
   recordBodyLimit: number
+  /** Per-session limits and how they are enforced (cgroups, disk image, rlimits). */
+  limitsPlan: LimitsPlan
   log: (line: string) => void
 }
 
@@ -51,6 +55,7 @@ export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     recordBodyLimit: options.recordBodyLimit ?? 4096,
+    limitsPlan: planLimits(options.limits, isolation.mode, log),
     log,
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { LimitsOption } from './sandbox/limits/resolveLimits.ts'
 import type { LocalOss } from './storage/LocalOss.ts'
 
 /** How session processes are confined. */
@@ -36,6 +37,15 @@ export interface AgbLocalOptions {
   maxOutputBytes?: number
   /** Bodies in {@link AgbLocal.requests} are cut to this many bytes (with a marker). Default 4096. */
   recordBodyLimit?: number
+  /**
+   * Resources of each session (all its processes together): memory (default 2 GiB), processes
+   * (512), CPU cores (1) and disk (2 GiB); sizes in bytes or like `'2g'`, `'512m'`. Going over
+   * is a result the code sees (MemoryError or "killed: memory limit", fork failing, "No space
+   * left on device"). Enforced with cgroups and a disk image per session when AGB Local runs as
+   * root, else with rlimits (weaker; a warning says which). `false` turns every limit off.
+   * Not applied with `isolation: 'none'`.
+   */
+  limits?: LimitsOption | false
   /** Receives operational lines (warnings, releases). Default: silent. */
   log?: (line: string) => void
 }

@@ -137,7 +137,8 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     const died = (code: number | null, signal: string | null) => {
       if (child !== proc) return
       child = null
-      pending?.finish({ name: 'KernelDied', value: `${language} kernel exited (${signal ?? `code ${code}`})`, traceback: stderrTail })
+      const limit = session.confinement?.memoryKillNote() // 'killed: memory limit (2 GiB)' after an OOM kill
+      pending?.finish({ name: 'KernelDied', value: `${language} kernel exited (${signal ?? `code ${code}`})${limit ? `: ${limit}` : ''}`, traceback: stderrTail })
     }
     proc.once('exit', died)
     // Background children of the kernel may still hold its pipes: stop listening after a moment.

@@ -94,7 +94,10 @@ export function runInSession(config: LocalConfig, session: Session, options: Run
     const result = (code: number | null, signal: NodeJS.Signals | null): RunInSessionResult => {
       out.skipped(child.dropped.stdout)
       err.skipped(child.dropped.stderr)
-      return { stdout: out.text(), stderr: err.text(), exitCode: exitStatus(code, signal), timedOut }
+      // A process of this command (or of the session) died at the memory limit: say so.
+      const limit = session.confinement?.memoryKillNote()
+      const stderr = err.text()
+      return { stdout: out.text(), stderr: limit ? `${stderr}${stderr && !stderr.endsWith('\n') ? '\n' : ''}${limit}\n` : stderr, exitCode: exitStatus(code, signal), timedOut }
     }
     child.once('error', (e: Error) => finish({ stdout: '', stderr: e.message, exitCode: 127, timedOut: false }))
     // 'close': the command exited and its output pipes are drained. A background job still

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess, StdioOptions } from 'node:child_process'
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import type { LocalConfig } from '../config.ts'
+import type { Confinement } from './limits/createConfinement.ts'
 import { registerProcess } from './processRegistry.ts'
 import type { SandboxOwner } from './Sandbox.ts'
 import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
@@ -21,6 +22,8 @@ export interface SpawnInSessionOptions {
   stdio?: StdioOptions
 }
 
+/** The sandbox user's uid and gid inside (named `user` in the sandbox's /etc/passwd). */
+const SANDBOX_UID = 1000
 const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const ROOT_LINKS: Array<[string, string]> = [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']]
 // The few /etc entries interpreters and TLS/DNS need; never the host's passwd or shadow.
@@ -74,14 +77,63 @@ function prepareRoot(rootDir: string, binds: string[]): void {
   mkdirSync(join(rootDir, SANDBOX_HOME), { recursive: true })
 }
 
+const disableUserns = new Map<string, boolean>()
+/** bubblewrap 0.8 added --disable-userns; older ones reject it (nested namespaces then only lock mounts tighter). */
+function supportsDisableUserns(bwrap: string): boolean {
+  let yes = disableUserns.get(bwrap)
+  if (yes === undefined) {
+    const help = spawnSync(bwrap, ['--help'], { encoding: 'utf8', timeout: 5000 })
+    yes = `${help.stdout}${help.stderr}`.includes('--disable-userns')
+    disableUserns.set(bwrap, yes)
+  }
+  return yes
+}
+
+/** A session's {@link Confinement}, carried on the owner object the session store hands to its sandbox. */
+export function confinementOf(session: SandboxOwner): Confinement | undefined {
+  return (session as SandboxOwner & { confinement?: Confinement }).confinement
+}
+
 function bwrapArgs(config: LocalConfig, session: SandboxOwner, cwd: string, roBinds: string[]): string[] {
   const args = ['--bind', session.rootDir, '/', '--ro-bind', '/usr', '/usr']
   for (const entry of hostEtcEntries()) args.push('--ro-bind-try', entry, entry)
   for (const dir of roBinds) args.push('--ro-bind', dir, dir)
   args.push('--proc', '/proc', '--dev', '/dev', '--unshare-all', '--hostname', 'agb-sandbox', '--die-with-parent')
+  // An unprivileged user in a user namespace of its own, with no capability at all (not even
+  // in its namespace: it cannot remount the read-only binds), no way to make another user
+  // namespace (where it would get capabilities back), no_new_privs (bubblewrap always sets it),
+  // and its own session so it cannot push input into a terminal (TIOCSTI).
+  args.push('--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID), '--cap-drop', 'ALL', '--new-session')
+  if (supportsDisableUserns(config.bwrapPath)) args.push('--disable-userns')
   if (config.network) args.push('--share-net')
   args.push('--chdir', cwd)
   return args
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`
+}
+
+/**
+ * The host command around bubblewrap: join the session's cgroups (from a shell that then
+ * exec's, so the sandbox is inside them from its first instruction: nothing can fork out
+ * before), apply the rlimit fallbacks (prlimit), and drop to the session's host uid (setpriv,
+ * when AGB Local is root; bubblewrap then maps that uid to 1000 inside). Each step exec's the
+ * next, so the spawned pid is bubblewrap's.
+ */
+function confine(config: LocalConfig, c: Confinement | undefined, bwrap: string[]): { command: string; args: string[] } {
+  const asRoot = config.limitsPlan.asRoot
+  if (asRoot && (!c || c.uid === null || !c.setpriv)) {
+    throw new Error('AGB Local: refusing to start a sandbox as root: the session has no sandbox user (setpriv missing?)')
+  }
+  let argv = [config.bwrapPath, ...bwrap]
+  if (asRoot) argv = [c!.setpriv, `--reuid=${c!.uid}`, `--regid=${c!.uid}`, '--clear-groups', '--nnp', '--', ...argv]
+  if (c?.prlimit.length) argv = [...c.prlimit, ...argv]
+  if (c?.cgroupProcs.length) {
+    const join = c.cgroupProcs.map((file) => `echo $$ > ${shellQuote(file)}`).join(' && ')
+    argv = ['/bin/sh', '-c', `${join} && exec "$@"`, 'agb-local-sandbox', ...argv]
+  }
+  return { command: argv[0]!, args: argv.slice(1) }
 }
 
 /**
@@ -95,7 +147,7 @@ export function processPath(config: LocalConfig, session: SandboxOwner, sandboxP
 /** The environment of a session process: a minimal one plus `extra`. */
 export function sessionEnv(config: LocalConfig, session: SandboxOwner, extra: Record<string, string> = {}): Record<string, string> {
   if (config.isolation === 'bwrap') {
-    return { PATH: SANDBOX_PATH, HOME: SANDBOX_HOME, TMPDIR: '/tmp', LANG: 'C.UTF-8', USER: 'root', LOGNAME: 'root',
+    return { PATH: SANDBOX_PATH, HOME: SANDBOX_HOME, TMPDIR: '/tmp', LANG: 'C.UTF-8', USER: 'user', LOGNAME: 'user',
       SHELL: '/bin/bash', HOSTNAME: 'agb-sandbox', ...extra }
   }
   // AGB_LOCAL_SESSION marks the session's plain processes, so release finds strays in /proc.
@@ -113,7 +165,8 @@ export interface LaunchSpec {
 
 /**
  * Builds the host command that runs `argv` in the session: under bubblewrap (session root as
- * `/`, host /usr read-only, own pid/ipc/uts/net namespaces, `--die-with-parent`) or, without
+ * `/`, host /usr read-only, own user/pid/ipc/uts/net namespaces, uid 1000 without any
+ * capability, `--die-with-parent`; inside the session's cgroups and as its host uid) or, without
  * isolation, the plain program with cwd/HOME/TMPDIR in the session root. Repairs the session
  * root's links and mount points first.
  * @throws Error when `cwd` escapes the session root or argv is empty.
@@ -127,7 +180,8 @@ export function launchSpec(config: LocalConfig, session: SandboxOwner, options: 
   const env = sessionEnv(config, session, options.env)
   if (config.isolation === 'bwrap') {
     prepareRoot(session.rootDir, [...hostEtcEntries(), ...roBinds])
-    return { command: config.bwrapPath, args: [...bwrapArgs(config, session, cwd, roBinds), '--', command, ...rest], cwd: undefined, env }
+    const host = confine(config, confinementOf(session), [...bwrapArgs(config, session, cwd, roBinds), '--', command, ...rest])
+    return { ...host, cwd: undefined, env }
   }
   return { command, args: rest, cwd: hostCwd, env }
 }

@@ -1,4 +1,5 @@
 import type { Kernel } from '../kernels/createKernel.ts'
+import type { Confinement } from '../sandbox/limits/createConfinement.ts'
 import type { Sandbox } from '../sandbox/Sandbox.ts'
 
 /** Lifecycle as getSessionInfo reports it. */
@@ -27,6 +28,11 @@ export interface Session {
   rootDir: string
   /** The session's one persistent sandbox: every process of the session runs in it. */
   sandbox: Sandbox
+  /**
+   * Its host user, cgroups (limits), disk and rlimits under bubblewrap; `null` with
+   * isolation `none`. `memoryKillNote()` says when the memory limit killed a process.
+   */
+  confinement: Confinement | null
   /** Long-lived REPL drivers by language. */
   kernels: Map<string, Kernel>
   /** run_code execution counters by language (survive kernel restarts). */

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LocalConfig } from '../config.ts'
 import { createSandbox } from '../sandbox/createSandbox.ts'
+import { cleanStale, DATA_DIR_OWNER_FILE } from '../sandbox/limits/cleanStale.ts'
+import { createConfinement, handOver } from '../sandbox/limits/createConfinement.ts'
+import type { Confinement } from '../sandbox/limits/createConfinement.ts'
+import { ownerMark } from '../sandbox/limits/ownerMark.ts'
+import { probeConfinement } from '../sandbox/limits/probeConfinement.ts'
 import type { Session } from './Session.ts'
 
 /** What createSession asks for. */
@@ -55,6 +61,21 @@ export function createSessionStore(config: LocalConfig): SessionStore {
   const releases = new Map<string, Promise<void>>()
   const sessionsDir = join(config.dataDir, 'sessions')
   const releaseListeners: Array<(session: Session) => void> = []
+  const bwrap = config.isolation === 'bwrap'
+  if (bwrap) {
+    // Sandboxes run as other host users: they must be able to traverse to their root (not list).
+    for (const d of [config.dataDir, sessionsDir]) chmodSync(d, 0o711)
+  }
+  if (config.ownsDataDir) writeFileSync(join(config.dataDir, DATA_DIR_OWNER_FILE), ownerMark())
+  // At start: clean what AGB Locals killed without shutting down left behind, then prove with a
+  // probe sandbox that sandboxes have no capability. Sessions wait for this; if the probe
+  // fails, none is created (one clear line says why) rather than running unconfined.
+  const ready = (async () => {
+    const cleaned = await cleanStale(sessionsDir)
+    if (cleaned) config.log(`AGB Local: removed ${cleaned} session director${cleaned === 1 ? 'y' : 'ies'} left by an AGB Local that was killed`)
+    if (bwrap) await probeConfinement(config)
+  })()
+  ready.catch((e: Error) => config.log(e.message))
 
   function timer(session: Session, ms: number, fn: () => void): void {
     const t = setTimeout(fn, Math.min(Math.max(ms, 0), MAX_TIMER_MS))
@@ -80,6 +101,7 @@ export function createSessionStore(config: LocalConfig): SessionStore {
     session.kernels.clear()
     // Waits for the processes, so nothing writes into the directory while it is removed.
     await session.sandbox.shutdown().catch((e) => config.log(`AGB Local: stopping the sandbox of ${session.id}: ${e.message}`))
+    await session.confinement?.release().catch((e) => config.log(`AGB Local: releasing the limits of ${session.id}: ${e.message}`))
     await rm(session.dir, { recursive: true, force: true, maxRetries: 3 }).catch((e) => config.log(`AGB Local: could not remove ${session.dir}: ${e.message}`))
     session.status = 'FINISH'
     config.log(`session ${session.id} released (${reason})`)
@@ -95,12 +117,22 @@ export function createSessionStore(config: LocalConfig): SessionStore {
       const id = `session-${randomBytes(9).toString('hex')}`
       const dir = join(sessionsDir, id)
       const rootDir = join(dir, 'root')
-      await mkdir(join(rootDir, 'home', 'user'), { recursive: true })
-      await mkdir(join(rootDir, 'tmp'), { recursive: true, mode: 0o1777 })
-      await mkdir(join(rootDir, 'etc'), { recursive: true })
-      await writeFile(join(rootDir, 'etc', 'passwd'), PASSWD)
-      await writeFile(join(rootDir, 'etc', 'group'), GROUP)
-      await writeFile(join(rootDir, 'etc', 'hostname'), 'agb-sandbox\n')
+      const confinement: Confinement | null = bwrap ? await createConfinement(config.limitsPlan, id, dir, rootDir) : null
+      try {
+        await mkdir(join(rootDir, 'home', 'user'), { recursive: true })
+        await mkdir(join(rootDir, 'tmp'), { recursive: true, mode: 0o1777 })
+        await mkdir(join(rootDir, 'etc'), { recursive: true })
+        await writeFile(join(rootDir, 'etc', 'passwd'), PASSWD)
+        await writeFile(join(rootDir, 'etc', 'group'), GROUP)
+        await writeFile(join(rootDir, 'etc', 'hostname'), 'agb-sandbox\n')
+        await handOver(rootDir, confinement?.uid ?? null)
+      } catch (e) {
+        await confinement?.release().catch(() => {})
+        await rm(dir, { recursive: true, force: true }).catch(() => {})
+        throw e
+      }
+      // The sandbox reads its confinement from this owner object (see spawnInSession).
+      const owner = { id, rootDir, confinement: confinement ?? undefined }
       const now = Date.now()
       const session: Session = {
         id,
@@ -118,7 +150,8 @@ export function createSessionStore(config: LocalConfig): SessionStore {
         activeCalls: 0,
         dir,
         rootDir,
-        sandbox: createSandbox(config, { id, rootDir }),
+        sandbox: createSandbox(config, owner),
+        confinement,
         kernels: new Map(),
         executionCounts: new Map(),
         timers: [],
@@ -135,6 +168,7 @@ export function createSessionStore(config: LocalConfig): SessionStore {
       if (store.liveCount() + pending >= config.maxSessions) return null
       pending++
       try {
+        await ready
         return await createReserved(input)
       } finally {
         pending--
@@ -163,6 +197,7 @@ export function createSessionStore(config: LocalConfig): SessionStore {
       releaseListeners.push(listener)
     },
     async closeAll() {
+      await ready.catch(() => {}) // the probe's sandbox is gone before the directory is removed
       await Promise.all([...sessions.values()].map((s) => store.release(s, 'shutdown')))
       sessions.clear()
       releases.clear()

@@ -1,0 +1,86 @@
+import { findExecutable } from '../findExecutable.ts'
+import { detectCgroups } from './cgroups.ts'
+import type { CgroupSupport } from './cgroups.ts'
+import { formatBytes, resolveLimits } from './resolveLimits.ts'
+import type { LimitsOption, SessionLimits } from './resolveLimits.ts'
+import { diskTools } from './sessionDisk.ts'
+
+/** How each limit is enforced for every session of one AGB Local. */
+export interface LimitsPlan {
+  limits: SessionLimits
+  /** AGB Local runs as root: each session gets a host uid of its own (setpriv). */
+  asRoot: boolean
+  /** setpriv's path when `asRoot`. */
+  setpriv: string
+  cgroups: CgroupSupport
+  /** `ext4`: a loop-mounted image per session; `rlimit`: RLIMIT_FSIZE (per file) only. */
+  disk: 'ext4' | 'rlimit' | null
+  /** prlimit arguments applied to every sandbox (the rlimit fallbacks); empty when none. */
+  rlimits: string[]
+  /** prlimit's path when `rlimits` is not empty. */
+  prlimit: string
+  /** The one line printed at start. */
+  summary: string
+}
+
+function cores(n: number): string {
+  return `${n} core${n === 1 ? '' : 's'}`
+}
+
+/**
+ * Decides how the per-session limits are enforced here: cgroups (v1 or v2) where AGB Local may
+ * create them, a disk image per session when root, else rlimits; logs one line with the limits
+ * in effect, and one warning line when a fallback is weaker than the cgroup would be.
+ * @param isolation only `bwrap` sessions are limited (`none` runs plain host processes)
+ * @throws TypeError on an invalid `limits` option
+ */
+export function planLimits(option: LimitsOption | false | undefined, isolation: 'bwrap' | 'none', log: (line: string) => void): LimitsPlan {
+  const limits = resolveLimits(option)
+  const asRoot = process.getuid?.() === 0
+  const setpriv = asRoot ? (findExecutable('setpriv', `${process.env.PATH ?? ''}:/usr/bin:/bin`) ?? '') : ''
+  const off = Object.values(limits).every((v) => v === null)
+  const plan: LimitsPlan = { limits, asRoot, setpriv, cgroups: { version: null, reason: 'limits are off' }, disk: null, rlimits: [], prlimit: '', summary: '' }
+  if (isolation === 'none') {
+    plan.summary = "Limits per session: none (isolation 'none': sessions are plain host processes, not isolated and not limited)"
+    log(plan.summary)
+    return plan
+  }
+  if (!off && (limits.memory !== null || limits.processes !== null || limits.cpus !== null)) plan.cgroups = detectCgroups()
+  const c = plan.cgroups
+  const byCgroup = (controller: 'memory' | 'pids' | 'cpu') => c.version === 2 || (c.version === 1 && c[controller] !== null)
+  const weak: string[] = []
+  const rlimits: string[] = []
+  if (limits.memory !== null && !byCgroup('memory')) {
+    rlimits.push(`--data=${limits.memory}`)
+    weak.push('memory per process (RLIMIT_DATA)')
+  }
+  if (limits.processes !== null && !byCgroup('pids')) {
+    rlimits.push(`--nproc=${limits.processes}`)
+    weak.push(asRoot ? 'processes per session uid (RLIMIT_NPROC)' : 'processes per host user, all sessions together (RLIMIT_NPROC)')
+  }
+  if (limits.cpus !== null && !byCgroup('cpu')) weak.push('cpu NOT limited')
+  if (limits.disk !== null) {
+    if (asRoot && diskTools()) plan.disk = 'ext4'
+    else {
+      plan.disk = 'rlimit'
+      rlimits.push(`--fsize=${limits.disk}`)
+      weak.push('disk per file (RLIMIT_FSIZE)')
+    }
+  }
+  if (rlimits.length) {
+    plan.prlimit = findExecutable('prlimit', `${process.env.PATH ?? ''}:/usr/bin:/bin`) ?? ''
+    if (plan.prlimit) plan.rlimits = rlimits
+    else weak.push('prlimit not found: rlimits NOT applied')
+  }
+  const parts = [
+    `memory ${limits.memory === null ? 'unlimited' : formatBytes(limits.memory)}`,
+    `processes ${limits.processes ?? 'unlimited'}`,
+    `cpu ${limits.cpus === null ? 'unlimited' : cores(limits.cpus)}`,
+    `disk ${limits.disk === null ? 'unlimited' : formatBytes(limits.disk)}`,
+  ]
+  const how = [c.version ? `cgroup v${c.version}` : '', plan.disk === 'ext4' ? 'disk image' : ''].filter(Boolean).join(', ')
+  plan.summary = off ? 'Limits per session: none (limits: false)' : `Limits per session: ${parts.join(', ')}${how ? ` (${how})` : ''}`
+  log(plan.summary)
+  if (weak.length) log(`WARNING: ${c.version ? '' : `cgroups unavailable (${c.reason}); `}limits enforced by rlimits instead: ${weak.join(', ')}`)
+  return plan
+}
