@@ -1,7 +1,8 @@
 import * as v from 'valibot'
 import type { ClientHooks, FetchLike, RetryOptions } from './types.ts'
 import { AgbError } from './errors.ts'
-import { optionalMs, validate } from './_internal/validate.ts'
+import { apiKeys } from './_internal/apiKeys.ts'
+import { optionalMs, RetrySchema, validate } from './_internal/validate.ts'
 
 /** The AGB cloud API host. A bare host gets `https://`. */
 export const DEFAULT_ENDPOINT = 'https://sdk-api.agb.cloud'
@@ -14,17 +15,7 @@ const ClientOptionsSchema = v.object({
   fetch: v.optional(v.custom<FetchLike>((f) => typeof f === 'function', 'fetch must be a function')),
   timeout: optionalMs('timeout'),
   headers: v.optional(v.record(v.string(), v.string('header values must be strings'))),
-  retry: v.optional(
-    v.union([
-      v.literal(false),
-      v.object({
-        attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, 'retry.attempts must be at least 1'))),
-        baseDelay: v.optional(v.pipe(v.number(), v.minValue(0, 'retry.baseDelay must not be negative'))),
-        maxDelay: v.optional(v.pipe(v.number(), v.minValue(0, 'retry.maxDelay must not be negative'))),
-        attemptTimeout: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, 'retry.attemptTimeout must be positive'))),
-      }),
-    ], 'retry must be false or { attempts, baseDelay, maxDelay }'),
-  ),
+  retry: RetrySchema,
   hooks: v.optional(v.custom<ClientHooks>((h) => typeof h === 'object' && h !== null, 'hooks must be an object')),
   webSocket: v.optional(v.custom<WebSocketConstructor>((f) => typeof f === 'function', 'webSocket must be a WebSocket constructor')),
 })
@@ -72,8 +63,9 @@ export interface ClientOptions {
 
 /**
  * A configured client: plain frozen data passed as the first argument of every operation.
- * The API key is kept off the enumerable properties, so `JSON.stringify(client)` and
- * `console.log(client)` do not show it.
+ * The API key is not on it at all: the SDK keeps it in a private map, so no inspection,
+ * serialisation or copy of the client (`util.inspect` with hidden properties, `JSON.stringify`,
+ * `structuredClone`, spreading) can reveal it.
  */
 export interface Client {
   /** The API base URL, without a trailing slash. */
@@ -84,8 +76,6 @@ export interface Client {
   readonly fetch?: FetchLike
   /** Extra headers for API requests. */
   readonly headers: Readonly<Record<string, string>>
-  /** The API key (non-enumerable; empty with `proxy: true`). */
-  readonly apiKey: string
   /** `true` when `endpoint` is an `agb-micro/proxy` handler. */
   readonly proxy?: boolean
   /** The retry policy, if set. */
@@ -124,9 +114,8 @@ export function createClient(options: ClientOptions): Client {
     ...(o.webSocket ? { webSocket: o.webSocket } : {}),
     ...(o.proxy ? { proxy: true } : {}),
   }
-  // A non-enumerable getter: even `util.inspect(client, { showHidden: true })` and
-  // `console.log('%o', client)` print `[Getter]`, not the key.
-  const apiKey = o.apiKey ?? ''
-  Object.defineProperty(client, 'apiKey', { get: () => apiKey, enumerable: false })
-  return Object.freeze(client) as Client
+  Object.freeze(client)
+  // Off the object: a getter would still be called by `util.inspect(client, { getters: true })`.
+  if (o.apiKey) apiKeys.set(client, o.apiKey)
+  return client
 }

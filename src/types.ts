@@ -64,3 +64,122 @@ export interface ClientHooks {
 
 /** A function with the shape of the global `fetch`; inject one to route or observe requests. */
 export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>
+
+/** Languages the sandbox runs. */
+export type Language = 'python' | 'javascript' | 'java' | 'r'
+
+/** Other names accepted for a {@link Language} (case-insensitive): `py`, `python3` → python; `js`, `node`, `nodejs` → javascript. */
+export type LanguageAlias = 'py' | 'python3' | 'js' | 'node' | 'nodejs'
+
+/** What identifies a background process: plain data, safe to store and pass between invocations. */
+export interface ProcessData {
+  sessionId: string
+  /** Process id (and process group id) in the sandbox. */
+  pid: number
+  /** Sandbox directory holding `stdout`, `stderr` and, once finished, `exit`. */
+  dir: string
+}
+
+/** A chunk of a background process's output. */
+export interface OutputChunk {
+  stream: 'stdout' | 'stderr'
+  text: string
+  /** Byte offset in that stream after this chunk: pass it back to resume reading later. */
+  offset: number
+}
+
+/** Options for {@link ProcessHandle.output}. */
+export interface OutputOptions {
+  /** Resume stdout from this byte offset. Default 0. */
+  stdoutOffset?: number
+  /** Resume stderr from this byte offset. Default 0. */
+  stderrOffset?: number
+  /** Milliseconds between polls while the process runs. Default 250. */
+  interval?: number
+  /** Stop tailing (the stream ends quietly; the process keeps running). */
+  signal?: AbortSignal
+}
+
+/** A background process started by `spawn` or re-attached by `attachProcess`. */
+export interface ProcessHandle extends ProcessData {
+  /** Tails stdout and stderr (by offset, through `read_file`) until the process has exited and everything was read. */
+  output(options?: OutputOptions): ReadableStream<OutputChunk> & AsyncIterable<OutputChunk>
+  /**
+   * Waits for the process to exit; resolves with its exit code (`-1` when it was killed
+   * from outside and left none). `timeout` defaults to 10 minutes.
+   */
+  wait(options?: RequestOptions & { interval?: number }): Promise<number>
+  /** Sends `signal` (default TERM) to the process group; true when something was signalled. */
+  kill(options?: RequestOptions & { signal?: 'TERM' | 'KILL' | 'INT' | 'HUP' }): Promise<boolean>
+  /** The plain data to store for `attachProcess`. */
+  toJSON(): ProcessData
+}
+
+/** A tool available in a session and the MCP server that hosts it. */
+export interface SessionTool {
+  name: string
+  server: string
+}
+
+/**
+ * A live session handle. Pass it (or just its `id`) to every session operation. It is
+ * plain frozen data; `await using session = await createSession(...)` deletes the session
+ * when the block exits (`Symbol.asyncDispose`).
+ */
+export interface Session extends AsyncDisposable {
+  /** The session id. */
+  readonly id: string
+  /** The image the session was created from, when known. */
+  readonly imageId?: string
+  /** Browser-viewable URL of the environment (valid about 30 minutes), when the image has one. */
+  readonly resourceUrl?: string
+  /** Session host for direct tool calls, when the image has one. */
+  readonly linkUrl?: string
+  /** Session WebSocket URL for streaming, when the image has one. */
+  readonly wsUrl?: string
+  /** Session access token for `linkUrl` / `wsUrl` (non-enumerable: never logged or serialised). */
+  readonly token?: string
+  /** Tools available in the session (empty when unknown, e.g. from `attachSession`). */
+  readonly tools: readonly SessionTool[]
+  /** Status (`RUNNING` ...) when the handle came from `getSession`. */
+  readonly status?: string
+}
+
+/** One output of a code run, by MIME kind. */
+export interface ExecutionResult {
+  /** `text/plain`: for a final expression, its repr. */
+  text?: string
+  html?: string
+  markdown?: string
+  /** Base64 PNG. */
+  png?: string
+  /** Base64 JPEG. */
+  jpeg?: string
+  svg?: string
+  json?: unknown
+  latex?: string
+  /** Vega-Lite chart spec. */
+  chart?: unknown
+  /** The value of the last expression (as opposed to a displayed output). */
+  isMainResult: boolean
+}
+
+/** A failure of the user's code: an exception in the sandbox. */
+export interface ExecutionError {
+  name: string
+  value: string
+  traceback: string
+}
+
+/** What `stat` returns. Fields the service does not report are absent. */
+export interface FileInfo {
+  name?: string
+  path?: string
+  /** Bytes. */
+  size: number
+  isDirectory: boolean
+  modTime?: string
+  mode?: string
+  owner?: string
+  group?: string
+}

@@ -76,7 +76,9 @@ describe.each(TRANSPORTS)('files over %s', (transport) => {
     expect(info).toMatchObject({ size: 1, isDirectory: false })
     expect((await stat(h.client, session, '/home/user/project/src')).isDirectory).toBe(true)
     await remove(h.client, session, '/home/user/project/README.md')
-    expect(isAgbError(await stat(h.client, session, '/home/user/project/README.md').catch((e: unknown) => e), 'tool_error')).toBe(true)
+    const gone = await stat(h.client, session, '/home/user/project/README.md').catch((e: unknown) => e)
+    expect(isAgbError(gone, 'not_found')).toBe(true)
+    expect((gone as Error).message).toMatch(/^stat: \/home\/user\/project\/README\.md does not exist/)
   })
 
   it('editFile replaces text; searchFiles and readFiles find and read', async () => {
@@ -92,10 +94,10 @@ describe.each(TRANSPORTS)('files over %s', (transport) => {
     })
   })
 
-  it('rejects path escapes with a tool error', async () => {
+  it('path escapes stay inside the sandbox: the host file is not found there', async () => {
     for (const path of ['/../../etc/shadow', '/home/user/../../../root/.bashrc']) {
       const error = await readFile(h.client, session, path).catch((e: unknown) => e)
-      expect(isAgbError(error, 'tool_error'), path).toBe(true)
+      expect(isAgbError(error, 'not_found'), path).toBe(true)
     }
   })
 

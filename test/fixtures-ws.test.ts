@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, WebSocket as WsWebSocket } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, runCode, streamCode, type CodeEvent } from '../src/index.ts'
+import { collectCode, createClient, streamCode, type CodeEvent } from '../src/index.ts'
 import { loadFixture } from './helpers/replay.ts'
 
 // ws.run-code.stream.json replayed against the SDK: a socket that expects the recorded client
@@ -52,7 +52,7 @@ describe('fixture replay: ws.run-code.stream', () => {
     answer = recorded
     const sent = fixture.frames.find((f) => f.dir === 'client->server')!.json
     const code = (sent.data.params as { code: string }).code
-    const result = await runCode(client, session() as never, code, { onStdout: () => undefined, timeout: 65_000 })
+    const result = await collectCode(streamCode(client, session() as never, code, { timeout: 65_000 }), { onStdout: () => undefined })
     const connection = seen.at(-1)!
     expect(connection.headers['x-access-token']).toBe(fixture.connect.headers['X-Access-Token'])
     expect(connection.headers.authorization).toBeUndefined()

@@ -26,6 +26,7 @@ import {
   uploadFile,
   uploadOss,
   uploadOssAnonymous,
+  waitForContexts,
   writeFile,
 } from '../src/index.ts'
 import { fixtureNames, loadFixture, replay } from './helpers/replay.ts'
@@ -134,21 +135,22 @@ describe('fixture replay: run_code', () => {
 describe('fixture replay: shell', () => {
   it('call-tool.shell.ok: cwd and envs are sent, JSON result parsed', async () => {
     const { client, done } = clientFor('call-tool.shell.ok')
-    const result = await exec(client, 'new-session-id', "echo 'Hello World'", { timeout: 2000, cwd: '/tmp', env: { TEST_VAR: 'test_value' } })
+    // timeout 1500: the sandbox gets 0.5 s less, 1000 ms, the official SDKs' default recorded here.
+    const result = await exec(client, 'new-session-id', "echo 'Hello World'", { timeout: 1500, cwd: '/tmp', env: { TEST_VAR: 'test_value' } })
     done()
-    expect(result).toEqual({ exitCode: 0, stdout: 'Hello World', stderr: '', requestId: 'req-json-1', traceId: 'trace-json-123' })
+    expect(result).toEqual({ exitCode: 0, stdout: 'Hello World', stderr: '', timedOut: false, requestId: 'req-json-1', traceId: 'trace-json-123' })
   })
 
   it('call-tool.shell.nonzero-exit: isError with an exit code is returned as data', async () => {
     const { client, fixture, done } = clientFor('call-tool.shell.nonzero-exit')
-    const result = await exec(client, 'new-session-id', 'nonexistent_command', { timeout: 2000 })
+    const result = await exec(client, 'new-session-id', 'nonexistent_command', { timeout: 1500 })
     done()
     expect(result).toMatchObject({ exitCode: 127, stderr: 'Command not found', traceId: fixture.sdkResult!.traceId })
   })
 
   it('call-tool.shell.nonzero-exit.ok-envelope: a non-zero exit without isError is data too', async () => {
     const { client, done } = clientFor('call-tool.shell.nonzero-exit.ok-envelope')
-    const result = await exec(client, 'new-session-id', 'cat file.txt', { timeout: 2000 })
+    const result = await exec(client, 'new-session-id', 'cat file.txt', { timeout: 1500 })
     done()
     expect(result).toMatchObject({ exitCode: 2, stderr: 'cat: file.txt: No such file or directory', requestId: 'req-json-2' })
   })
@@ -262,7 +264,8 @@ describe('fixture replay: session queries', () => {
 
   it('create-session.context-sync.ok: mounts a context and waits for its download', async () => {
     const { client, done } = clientFor('create-session.context-sync.ok')
-    const session = await createSession(client, { tag: false, imageId: 'agb-code-space-1', contextSyncs: [{ contextId: 'ctx-123', path: '/home/data' }], pollInterval: 1 })
+    const session = await createSession(client, { tag: false, imageId: 'agb-code-space-1', contextSyncs: [{ contextId: 'ctx-123', path: '/home/data' }] })
+    await waitForContexts(client, session, { pollInterval: 1 })
     done()
     expect(session.id).toBe('new-session-id')
   })

@@ -40,6 +40,8 @@ import {
 const KEY = `akm-SECRET-${randomBytes(12).toString('hex')}`
 const S = 's-1'
 const T = { timeout: 1_000 }
+/** runCode's smallest timeout (the sandbox stops code in whole seconds). */
+const TR = { timeout: 1_500 }
 /** Longest any single run may take before it counts as a hang. */
 const BOUND = 4_000
 // Reproducible by default; FC_SEED=<n> replays another seed, FC_SEED=random explores.
@@ -116,7 +118,7 @@ async function watchSome(c: Client): Promise<unknown[]> {
 }
 
 const OPS: Op[] = [
-  { name: 'runCode', routes: tool('run_code', codeText), run: (c) => sdk.runCode(c, S, '1', T) },
+  { name: 'runCode', routes: tool('run_code', codeText), run: (c) => sdk.runCode(c, S, '1', TR) },
   { name: 'exec', routes: tool('shell', shellText), run: (c) => sdk.exec(c, S, 'true', T) },
   {
     name: 'readFile (text)',
@@ -316,9 +318,9 @@ describe('hostile answers, one per decoding site (precise repros)', () => {
   const unprintable = { toString: 1 }
   const cases: [string, Record<string, unknown>, (c: Client) => Promise<unknown>][] = [
     ['envelope code that is an object (request.ts str)', {}, (c) => sdk.getSessionStatus(createClient({ apiKey: KEY, endpoint: 'http://agb.test', retry: false, fetch: async () => new Response(JSON.stringify({ success: true, code: unprintable, data: { status: 'RUNNING' } })) }), S, T)],
-    ['run_code error fields that are objects (parseCodeResult)', { 'tool:run_code': JSON.stringify({ logs: { stdout: [] }, results: [], error: { name: unprintable } }) }, (c) => sdk.runCode(c, S, '1', T)],
-    ['run_code isError content items that are arrays of objects (parseCodeResult)', { 'tool:run_code': JSON.stringify({ isError: true, content: [[unprintable]] }) }, (c) => sdk.runCode(c, S, '1', T)],
-    ['run_code result items that are arrays of objects (parseCodeResult toItem)', { 'tool:run_code': JSON.stringify({ result: [[unprintable]], stdout: [], stderr: [] }) }, (c) => sdk.runCode(c, S, '1', T)],
+    ['run_code error fields that are objects (parseCodeResult)', { 'tool:run_code': JSON.stringify({ logs: { stdout: [] }, results: [], error: { name: unprintable } }) }, (c) => sdk.runCode(c, S, '1', TR)],
+    ['run_code isError content items that are arrays of objects (parseCodeResult)', { 'tool:run_code': JSON.stringify({ isError: true, content: [[unprintable]] }) }, (c) => sdk.runCode(c, S, '1', TR)],
+    ['run_code result items that are arrays of objects (parseCodeResult toItem)', { 'tool:run_code': JSON.stringify({ result: [[unprintable]], stdout: [], stderr: [] }) }, (c) => sdk.runCode(c, S, '1', TR)],
     ['a session status that is an object while deleting (deleteSession)', { '/mcp/releaseSessionAsync': {}, '/mcp/getSessionInfo': { status: unprintable } }, (c) => sdk.deleteSession(c, S, poll)],
     [
       'a context-sync status that is an object (createSession waitForContexts)',
@@ -388,7 +390,7 @@ describe('text parsers never throw on a valid envelope', () => {
   it("runCode's parser turns any tool text into a result", async () => {
     await fc.assert(
       fc.asyncProperty(codeText, async (text) => {
-        const outcome = await settle(() => sdk.runCode(client(toolFetch({ run_code: text })), S, '1', T))
+        const outcome = await settle(() => sdk.runCode(client(toolFetch({ run_code: text })), S, '1', TR))
         if (outcome.kind !== 'resolved') throw new Error(`runCode did not resolve: ${outcome.kind === 'rejected' ? describeThrown(outcome.error) : 'hang'}`)
         const r = outcome.value as sdk.RunCodeResult
         expect(typeof r.success).toBe('boolean')

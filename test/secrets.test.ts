@@ -165,14 +165,14 @@ describe.each(TRANSPORTS)('secrets over %s', (transport) => {
     h.local.faults.add({ tool: 'shell', kind: 'hang' })
     await failing('aborted command', 'aborted', () => sdk.exec(client, s, 'sleep 5', { signal: controller.signal }))
     h.local.faults.add({ tool: 'run_code', kind: 'hang' })
-    await failing('timed-out cell', 'timeout', () => sdk.runCode(client, s, 'import time\ntime.sleep(5)', { timeout: 500 }))
+    await failing('timed-out cell', 'timeout', () => sdk.runCode(client, s, 'import time\ntime.sleep(5)', { timeout: 1_500 }))
     h.local.faults.clear()
     // Streaming over the session WebSocket, which carries the token (Node 20 without `ws`: unsupported).
     if (transport === 'loopback') {
       let out = ''
-      await sdk.runCode(client, s, 'print("streamed")', { onStdout: (t) => (out += t), timeout: 10_000 })
+      await sdk.collectCode(sdk.streamCode(client, s, 'print("streamed")', { timeout: 10_000 }), { onStdout: (t) => (out += t) })
       expect(out).toBe('streamed\n')
-    } else await failing('streaming without a reachable WebSocket', ['unsupported', 'network'], () => sdk.runCode(client, s, 'print(1)', { onStdout: () => undefined, timeout: 3_000 }))
+    } else await failing('streaming without a reachable WebSocket', ['unsupported', 'network'], () => sdk.collectCode(sdk.streamCode(client, s, 'print(1)', { timeout: 3_000 })))
     // A deleted session.
     await sdk.deleteSession(client, other)
     await failing('runCode on a deleted session', 'session_not_found', () => sdk.runCode(client, other, '1'))
@@ -230,7 +230,34 @@ describe.each(TRANSPORTS)('secrets over %s', (transport) => {
     expect(found).toEqual([])
     // The handle still knows its token: it is hidden, not lost.
     expect(sessions[0]!.token).toBe([...tokens][0])
-    expect(client.apiKey).toBe(KEY)
+  })
+
+  it('no inspection, serialisation or copy of a client reaches its key (it is not on the object at all)', () => {
+    const views = (c: object): Record<string, string> => {
+      const all: Record<string, string> = {}
+      for (const showHidden of [false, true]) {
+        for (const getters of [false, true]) {
+          for (const depth of [0, 5, Infinity]) all[`inspect ${showHidden}/${getters}/${depth}`] = inspect(c, { showHidden, getters, depth, showProxy: true })
+        }
+      }
+      all.json = JSON.stringify(c)
+      all.descriptors = inspect(Object.getOwnPropertyDescriptors(c), { showHidden: true, getters: true, depth: Infinity })
+      all.ownKeys = Reflect.ownKeys(c).map(String).join(',')
+      all.values = inspect(Reflect.ownKeys(c).map((k) => (c as Record<PropertyKey, unknown>)[k]), { showHidden: true, getters: true, depth: Infinity })
+      all.spread = inspect({ ...c }, { showHidden: true, getters: true, depth: Infinity })
+      all.assign = JSON.stringify(Object.assign({}, c))
+      let cloned: unknown
+      try {
+        cloned = structuredClone(c)
+      } catch (error) {
+        cloned = String(error)
+      }
+      all.structuredClone = inspect(cloned, { showHidden: true, getters: true, depth: Infinity })
+      all['console.log %o'] = format('%o', c)
+      return all
+    }
+    const found = clients.flatMap((c, i) => shownSecrets(`client #${i + 1}`, views(c), secrets()))
+    expect(found).toEqual([])
   })
 
   it('even console.log("%o") and inspect with showHidden show neither', () => {

@@ -1,9 +1,9 @@
 import * as v from 'valibot'
 import { decode, jsonString } from './decode.ts'
-import type { Envelope } from './request.ts'
+import type { Envelope } from './envelope.ts'
 
 // `data.contextStatus` is a JSON string of [{ type: 'data', data: '<JSON string of items>' }]:
-// two levels of string encoding (PROTOCOL §3.12).
+// two levels of string encoding.
 const ContextItemsSchema = v.pipe(
   v.optional(v.nullable(v.looseObject({ contextStatus: v.optional(v.unknown()) }))),
   v.transform((d) => d?.contextStatus),

@@ -1,19 +1,19 @@
 import * as v from 'valibot'
 import { AgbError } from '../errors.ts'
-import type { Envelope } from './request.ts'
+import { facts, type Envelope } from './envelope.ts'
 
 /**
  * Validates response data against a schema; a mismatch is an `invalid_response` error
  * carrying the request id, so a contract change on the service side is reported, not guessed.
  */
-export function decode<S extends v.GenericSchema>(schema: S, value: unknown, envelope: Pick<Envelope, 'label' | 'requestId' | 'status'>): v.InferOutput<S> {
+export function decode<S extends v.GenericSchema>(schema: S, value: unknown, envelope: Pick<Envelope, 'op' | 'route' | 'requestId' | 'status'>): v.InferOutput<S> {
   const result = v.safeParse(schema, value)
   if (result.success) return result.output
   const issue = result.issues[0]
   const path = v.getDotPath(issue)
   throw new AgbError(
     'invalid_response',
-    `${envelope.label} unexpected response${path ? ` at ${path}` : ''}: ${issue.message}${envelope.requestId ? ` (request ${envelope.requestId})` : ''}`,
+    `${envelope.op}: unexpected response${path ? ` at ${path}` : ''}: ${issue.message}${facts(envelope.route, envelope.requestId && `request ${envelope.requestId}`)}`,
     { status: envelope.status, ...(envelope.requestId ? { requestId: envelope.requestId } : {}) },
   )
 }

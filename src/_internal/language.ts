@@ -1,7 +1,6 @@
 import * as v from 'valibot'
 
-/** Languages the sandbox runs. Aliases `py`, `python3`, `js`, `node`, `nodejs` are accepted too. */
-export type Language = 'python' | 'javascript' | 'java' | 'r'
+import type { Language } from '../types.ts'
 
 const ALIASES: Record<string, Language> = {
   python: 'python',

@@ -1,30 +1,5 @@
-import { text as asText } from './text.ts'
-
-/** One output of a code run, by MIME kind (PROTOCOL §5.1). */
-export interface ExecutionResult {
-  /** `text/plain`: for a final expression, its repr. */
-  text?: string
-  html?: string
-  markdown?: string
-  /** Base64 PNG. */
-  png?: string
-  /** Base64 JPEG. */
-  jpeg?: string
-  svg?: string
-  json?: unknown
-  latex?: string
-  /** Vega-Lite chart spec. */
-  chart?: unknown
-  /** The value of the last expression (as opposed to a displayed output). */
-  isMainResult: boolean
-}
-
-/** A failure of the user's code: an exception in the sandbox. */
-export interface ExecutionError {
-  name: string
-  value: string
-  traceback: string
-}
+import type { ExecutionError, ExecutionResult } from '../types.ts'
+import { toText } from './toText.ts'
 
 /** The parsed outcome of a code run, before the request id is added. */
 export interface CodeOutcome {
@@ -37,6 +12,7 @@ export interface CodeOutcome {
   error?: ExecutionError
   executionCount?: number
   executionTime: number
+  timedOut: boolean
 }
 
 type Obj = Record<string, unknown>
@@ -72,7 +48,7 @@ export function toItem(raw: unknown): ExecutionResult | undefined {
     if (decoded === undefined) return { text: item as string, isMainResult: false }
     item = decoded
   }
-  if (!isObj(item)) return item == null ? undefined : { text: asText(item), isMainResult: false }
+  if (!isObj(item)) return item == null ? undefined : { text: toText(item), isMainResult: false }
   const out: ExecutionResult = { isMainResult: item.isMainResult === true || item.is_main_result === true }
   for (const [kind, keys] of KINDS) {
     const key = keys.find((k) => item[k] != null)
@@ -104,6 +80,8 @@ function outcome(
     ...(error ? { error } : {}),
     ...(typeof count === 'number' ? { executionCount: count } : {}),
     executionTime: typeof time === 'number' ? time : 0,
+    // The sandbox stopped the code at its limit (AGB Local names it so; the cloud's name is [unverified]).
+    timedOut: error?.name === 'TimeoutError',
   }
 }
 
@@ -116,8 +94,8 @@ function executionError(text: string, traceback: string): ExecutionError {
 const plain = (text: string): CodeOutcome => outcome([{ text, isMainResult: true }], [text], [], undefined, undefined, undefined)
 
 /**
- * Parses a `run_code` tool text in any of the formats of PROTOCOL §5.1 (wrapped, current,
- * rich, legacy, plain). Never throws: anything unrecognised is plain output.
+ * Parses a `run_code` tool text in any of the formats of the formats the service has used (wrapped,
+ * current, rich, legacy, plain). Never throws: anything unrecognised is plain output.
  */
 export function parseCodeResult(text: string): CodeOutcome {
   let doc = json(text)
@@ -127,7 +105,7 @@ export function parseCodeResult(text: string): CodeOutcome {
   }
   if (!isObj(doc)) return plain(text)
   if (doc.isError === true && !('logs' in doc || 'results' in doc)) {
-    const texts = Array.isArray(doc.content) ? doc.content.map((c) => (isObj(c) ? asText(c.text) : asText(c))) : []
+    const texts = Array.isArray(doc.content) ? doc.content.map((c) => (isObj(c) ? toText(c.text) : toText(c))) : []
     const value = `Error in response: ${texts.join('; ')}`
     return outcome([], [], [], { name: 'ExecutionError', value, traceback: '' }, undefined, undefined)
   }
@@ -143,10 +121,10 @@ export function parseCodeResult(text: string): CodeOutcome {
     const e = isObj(doc.error) ? doc.error : undefined
     let error: ExecutionError | undefined
     if (e || doc.isError === true) {
-      error = { name: asText(e?.name) || 'ExecutionError', value: asText(e?.value), traceback: asText(e?.traceback) }
+      error = { name: toText(e?.name) || 'ExecutionError', value: toText(e?.value), traceback: toText(e?.traceback) }
     }
     return outcome(items, strings(logs.stdout), strings(logs.stderr), error, doc.execution_count, doc.execution_time)
   }
-  if (Array.isArray(doc.content) && isObj(doc.content[0])) return plain(asText(doc.content[0].text))
+  if (Array.isArray(doc.content) && isObj(doc.content[0])) return plain(toText(doc.content[0].text))
   return plain(text)
 }

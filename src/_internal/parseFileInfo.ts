@@ -1,15 +1,4 @@
-/** What `stat` returns. Fields the service does not report are absent. */
-export interface FileInfo {
-  name?: string
-  path?: string
-  /** Bytes. */
-  size: number
-  isDirectory: boolean
-  modTime?: string
-  mode?: string
-  owner?: string
-  group?: string
-}
+import type { FileInfo } from '../types.ts'
 
 /**
  * Parses `key: value` lines, splitting on the FIRST colon only, so timestamps such as

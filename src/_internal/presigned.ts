@@ -1,6 +1,11 @@
 import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
-import { redact, transportError, truncate, untilAborted } from './request.ts'
+import { apiKeys } from './apiKeys.ts'
+import type { Call } from './deadline.ts'
+import { statusCode } from './envelope.ts'
+import { redact, truncate } from './redact.ts'
+import { untilAborted } from './sleep.ts'
+import { transportError } from './transportError.ts'
 
 /** A URL safe for messages: a presigned URL's query is its signature, so it is left out. */
 const bare = (url: string) => url.replace(/[?#].*$/, '')
@@ -12,30 +17,30 @@ const bare = (url: string) => url.replace(/[?#].*$/, '')
 export async function presignedFetch(
   client: Client,
   url: string,
-  init: { method: 'PUT' | 'GET'; body?: BodyInit; contentType?: string; signal: AbortSignal },
+  init: { method: 'PUT' | 'GET'; body?: BodyInit; contentType?: string; call: Call },
   ok: (status: number) => boolean,
 ): Promise<Response> {
-  const label = `[${init.method} ${bare(url)}]`
+  const what = `${init.method} ${bare(url)}`
+  const { signal } = init.call
   let response: Response
   try {
-    response = await untilAborted(init.signal, (client.fetch ?? globalThis.fetch)(url, {
+    response = await untilAborted(signal, (client.fetch ?? globalThis.fetch)(url, {
       method: init.method,
       ...(init.body !== undefined ? { body: init.body } : {}),
       ...(init.contentType ? { headers: { 'content-type': init.contentType } } : {}),
-      signal: init.signal,
+      signal,
       // Stream bodies need `duplex`; and `redirect: 'error'` keeps Node's fetch from teeing the
       // body to replay it on a redirect, which held the whole upload in memory (undici#4058).
       // A stream cannot be replayed anyway.
       ...(init.body instanceof ReadableStream ? { duplex: 'half', redirect: 'error' } : {}),
     } as RequestInit))
   } catch (error) {
-    throw transportError(error, init.signal, label)
+    throw transportError(error, init.call, what)
   }
   if (!ok(response.status)) {
-    const text = redact(await untilAborted(init.signal, response.text()).catch(() => ''), client.apiKey)
+    const text = redact(await untilAborted(signal, response.text()).catch(() => ''), apiKeys.get(client))
     const status = response.status
-    const code = status === 401 || status === 403 ? 'unauthorized' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : status >= 500 ? 'server_error' : 'api_error'
-    throw new AgbError(code, `${label} HTTP ${status}: ${truncate(text, 200) || '(empty body)'}`, { status, retryable: status === 429 || status >= 500 })
+    throw new AgbError(statusCode(status), `${init.call.op}: ${truncate(text, 200) || '(empty body)'} (${what}, HTTP ${status})`, { status, retryable: status === 429 || status >= 500 })
   }
   return response
 }

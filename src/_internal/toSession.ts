@@ -2,7 +2,8 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
 import { deleteSession } from '../sessions/deleteSession.ts'
-import type { Envelope } from './request.ts'
+import type { Session, SessionTool } from '../types.ts'
+import { facts, type Envelope } from './envelope.ts'
 
 const ToolSchema = v.looseObject({
   name: v.optional(v.string()),
@@ -13,7 +14,7 @@ const ToolSchema = v.looseObject({
 })
 
 /**
- * The session fields of createSession / getSession `data` (PROTOCOL §3.1, §3.2). Python's
+ * The session fields of createSession / getSession `data`. Python's
  * SDK also reads PascalCase `LinkUrl`/`WsUrl`/`Token`/`ToolList`, so we accept both.
  */
 const SessionDataSchema = v.looseObject({
@@ -30,40 +31,10 @@ const SessionDataSchema = v.looseObject({
   status: v.optional(v.string()),
 })
 
-/** A tool available in a session and the MCP server that hosts it. */
-export interface SessionTool {
-  name: string
-  server: string
-}
-
-/**
- * A live session handle. Pass it (or just its `id`) to every session operation. It is
- * plain frozen data; `await using session = await createSession(...)` deletes the session
- * when the block exits (`Symbol.asyncDispose`).
- */
-export interface Session extends AsyncDisposable {
-  /** The session id. */
-  readonly id: string
-  /** The image the session was created from, when known. */
-  readonly imageId?: string
-  /** Browser-viewable URL of the environment (valid about 30 minutes), when the image has one. */
-  readonly resourceUrl?: string
-  /** Session host for direct tool calls, when the image has one. */
-  readonly linkUrl?: string
-  /** Session WebSocket URL for streaming, when the image has one. */
-  readonly wsUrl?: string
-  /** Session access token for `linkUrl` / `wsUrl` (non-enumerable: never logged or serialised). */
-  readonly token?: string
-  /** Tools available in the session (empty when unknown, e.g. from `attachSession`). */
-  readonly tools: readonly SessionTool[]
-  /** Status (`RUNNING` ...) when the handle came from `getSession`. */
-  readonly status?: string
-}
-
 const disposeKey: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')
 
 /** Freezes session fields into a handle whose disposal deletes the session. */
-export function sessionHandle(client: Client, fields: Record<string, unknown> & { id: string }, token?: string): Session {
+export function freezeSession(client: Client, fields: Record<string, unknown> & { id: string }, token?: string): Session {
   // A getter, so even inspection of hidden properties shows `[Getter]`, not the token.
   if (token) Object.defineProperty(fields, 'token', { get: () => token, enumerable: false })
   Object.defineProperty(fields, disposeKey, {
@@ -99,7 +70,7 @@ export function toSession(client: Client, envelope: Envelope, imageId?: string, 
   const d = parsed.success ? parsed.output : undefined
   const id = d?.sessionId || fallbackId
   if (!d || !id) {
-    throw new AgbError('invalid_response', `${envelope.label} the response has no session id (request ${envelope.requestId || 'unknown'})`, {
+    throw new AgbError('invalid_response', `${envelope.op}: the response has no session id${facts(envelope.route, `request ${envelope.requestId || 'unknown'}`)}`, {
       status: envelope.status,
       requestId: envelope.requestId,
     })
@@ -114,5 +85,5 @@ export function toSession(client: Client, envelope: Envelope, imageId?: string, 
   if (wsUrl) session.wsUrl = wsUrl
   session.tools = Object.freeze(parseTools(d.toolList ?? d.ToolList))
   if (d.status) session.status = d.status
-  return sessionHandle(client, session, d.token ?? d.Token ?? undefined)
+  return freezeSession(client, session, d.token ?? d.Token ?? undefined)
 }

@@ -3,9 +3,12 @@ import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
 import { contextItems } from './contextItems.ts'
 import { decode } from './decode.ts'
-import { api, type Envelope } from './request.ts'
-import { sleep } from './signal.ts'
-import { text } from './text.ts'
+import type { Call } from './deadline.ts'
+import type { Envelope } from './envelope.ts'
+import { sleep } from './sleep.ts'
+import { api } from './transport.ts'
+import { transportError } from './transportError.ts'
+import { toText } from './toText.ts'
 
 const ContextsSchema = v.pipe(
   v.optional(v.nullable(v.array(v.looseObject({ contextId: v.optional(v.nullable(v.string())), contextPath: v.optional(v.nullable(v.string())) })))),
@@ -14,12 +17,12 @@ const ContextsSchema = v.pipe(
   v.transform((c) => ({ contextId: c!.contextId!, contextPath: c!.contextPath!.replace(/\/+$/, '') })),
 )
 
-/** The session's file-transfer context: its id and sandbox directory (PROTOCOL §9.2). */
-export async function transferContext(client: Client, sessionId: string, signal: AbortSignal): Promise<{ contextId: string; contextPath: string }> {
+/** The session's file-transfer context: its id and sandbox directory. */
+export async function transferContext(client: Client, sessionId: string, call: Call): Promise<{ contextId: string; contextPath: string }> {
   const envelope = await api(
     client,
     { method: 'POST', path: '/sdk/GetAndLoadInternalContext', idempotent: true, query: { sessionId, contextTypes: JSON.stringify(['file_transfer']) } },
-    signal,
+    call,
   )
   return decode(ContextsSchema, envelope.data, envelope)
 }
@@ -32,7 +35,7 @@ export function stagePath(remotePath: string, contextPath: string): { staged: st
   return { staged: `${contextPath}/${crypto.randomUUID().slice(0, 8)}-${name}`, inside: false }
 }
 
-/** The directory SyncContext takes: the parent of the file (PROTOCOL §9.2 step 3). */
+/** The directory SyncContext takes: the parent of the file. */
 export const parentDir = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/'
 
 const DONE = new Set(['success', 'successful', 'ok', 'finished', 'done', 'completed', 'complete'])
@@ -44,36 +47,35 @@ const DONE = new Set(['success', 'successful', 'ok', 'finished', 'done', 'comple
 export async function syncContext(
   client: Client,
   params: { sessionId: string; contextId: string; path: string; mode: 'upload' | 'download'; wait: boolean; pollInterval: number },
-  signal: AbortSignal,
+  call: Call,
 ): Promise<Envelope> {
   const { sessionId, contextId, path, mode } = params
-  const synced = await api(client, { method: 'POST', path: '/sdk/SyncContext', query: { sessionId, contextId, path, mode } }, signal)
+  const synced = await api(client, { method: 'POST', path: '/sdk/SyncContext', query: { sessionId, contextId, path, mode } }, call)
   while (params.wait) {
-    const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId, contextId, path, taskType: mode } }, signal)
+    const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId, contextId, path, taskType: mode } }, call)
     const items = contextItems(info)
     const item = items.find((i) => i.contextId === contextId && i.path === path && (i.taskType === undefined || i.taskType === mode))
-    const status = text(item?.status).toLowerCase()
+    const status = toText(item?.status).toLowerCase()
     if (item && (typeof item.errorMessage === 'string' && item.errorMessage ? true : status === 'failed')) {
-      throw new AgbError('api_error', `[SyncContext ${mode}] ${path}: ${text(item.errorMessage) || 'sync failed'} (request ${info.requestId})`, { requestId: info.requestId })
+      throw new AgbError('api_error', `${call.op}: ${toText(item.errorMessage) || 'sync failed'} (SyncContext ${mode} ${path}, request ${info.requestId})`, { requestId: info.requestId })
     }
     if (DONE.has(status)) break
-    await sleep(params.pollInterval, signal).catch((reason: unknown) => {
-      const timedOut = (reason as { name?: string })?.name === 'TimeoutError'
-      throw new AgbError(timedOut ? 'timeout' : 'aborted', `[SyncContext ${mode}] ${path}: ${timedOut ? 'not finished at the deadline' : 'aborted'}`, { cause: reason, retryable: timedOut })
+    await sleep(params.pollInterval, call.signal).catch((reason: unknown) => {
+      throw transportError(reason, call, `SyncContext ${mode} ${path} not finished`)
     })
   }
   return synced
 }
 
 /** Removes the staged object from storage; best effort, as the transfer itself succeeded. */
-export async function deleteStaged(client: Client, contextId: string, filePath: string, signal: AbortSignal): Promise<void> {
-  await api(client, { method: 'POST', path: '/sdk/DeleteContextFile', idempotent: true, query: { contextId, filePath } }, signal).catch(() => undefined)
+export async function deleteStaged(client: Client, contextId: string, filePath: string, call: Call): Promise<void> {
+  await api(client, { method: 'POST', path: '/sdk/DeleteContextFile', idempotent: true, query: { contextId, filePath } }, call).catch(() => undefined)
 }
 
 const UrlSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
 
 /** A presigned URL for one staged file. */
-export async function presignedUrl(client: Client, kind: 'Upload' | 'Download', contextId: string, filePath: string, signal: AbortSignal) {
-  const envelope = await api(client, { method: 'POST', path: `/sdk/GetContextFile${kind}Url`, idempotent: true, query: { contextId, filePath } }, signal)
+export async function presignedUrl(client: Client, kind: 'Upload' | 'Download', contextId: string, filePath: string, call: Call) {
+  const envelope = await api(client, { method: 'POST', path: `/sdk/GetContextFile${kind}Url`, idempotent: true, query: { contextId, filePath } }, call)
   return { url: decode(UrlSchema, envelope.data, envelope), requestId: envelope.requestId }
 }

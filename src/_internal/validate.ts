@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { AgbError } from '../errors.ts'
-import type { RetryOptions } from '../types.ts'
+import type { RequestOptions } from '../types.ts'
 
 /**
  * Parses user input through a schema, throwing an `invalid_input` AgbError that names the
@@ -11,27 +11,47 @@ export function validate<S extends v.GenericSchema>(schema: S, input: unknown, w
   if (result.success) return result.output
   const issue = result.issues[0]
   const path = v.getDotPath(issue)
-  const field = path ? `${what}.${path}` : what
-  throw new AgbError('invalid_input', `Invalid ${field}: ${issue.message}`)
+  throw new AgbError('invalid_input', `Invalid ${path ? `${what}.${path}` : what}: ${issue.message}`)
 }
 
 /** A non-empty string (after trimming), with a message naming the field. */
-export const nonEmpty = (field: string) =>
-  v.pipe(v.string(`${field} must be a string`), v.trim(), v.nonEmpty(`${field} must not be empty`))
+export const nonEmpty = (field: string) => v.pipe(v.string(`${field} must be a string`), v.trim(), v.nonEmpty(`${field} must not be empty`))
+
+/** A positive whole number, with a message naming the field and its unit. */
+const positive = (field: string, unit: string) =>
+  v.pipe(v.number(`${field} must be a number of ${unit}`), v.integer(`${field} must be a whole number of ${unit}`), v.minValue(1, `${field} must be positive`))
 
 /** An optional positive whole number of milliseconds. */
-export const optionalMs = (field: string) =>
-  v.optional(
-    v.pipe(
-      v.number(`${field} must be a number of milliseconds`),
-      v.integer(`${field} must be a whole number of milliseconds`),
-      v.minValue(1, `${field} must be positive`),
-    ),
-  )
+export const optionalMs = (field: string) => v.optional(positive(field, 'milliseconds'))
 
-/** Options shared by every operation: `signal` and `timeout`. */
+/** A number of milliseconds that may be zero. */
+const delayMs = (field: string) => v.optional(v.pipe(v.number(`${field} must be a number of milliseconds`), v.minValue(0, `${field} must not be negative`)))
+
+/** `retry`, the same check on `createClient` and on every call. */
+export const RetrySchema = v.optional(
+  v.union(
+    [
+      v.literal(false),
+      v.strictObject({
+        attempts: v.optional(positive('attempts', 'attempts')),
+        baseDelay: delayMs('baseDelay'),
+        maxDelay: delayMs('maxDelay'),
+        attemptTimeout: optionalMs('attemptTimeout'),
+      }),
+    ],
+    'retry must be false or { attempts?, baseDelay?, maxDelay?, attemptTimeout? } with numbers',
+  ),
+)
+
+/** Options every operation takes: `signal`, `timeout`, `retry`. Spread into each operation's schema. */
 export const requestOptionEntries = {
   signal: v.optional(v.custom<AbortSignal>((s) => typeof s === 'object' && s !== null && 'aborted' in s, 'signal must be an AbortSignal')),
   timeout: optionalMs('timeout'),
-  retry: v.optional(v.union([v.literal(false), v.custom<RetryOptions>((r) => typeof r === 'object' && r !== null, 'retry must be false or an object')], 'retry must be false or an object')),
+  retry: RetrySchema,
 }
+
+const RequestOptionsSchema = v.object(requestOptionEntries)
+
+/** Checks the options of an operation that has none of its own. */
+export const requestOptions = (options: RequestOptions | undefined): RequestOptions | undefined =>
+  options === undefined ? undefined : validate(RequestOptionsSchema, options, 'options')

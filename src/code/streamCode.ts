@@ -1,17 +1,19 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
-import type { RequestOptions, SessionRef } from '../types.ts'
+import type { ExecutionError, ExecutionResult, RequestOptions, Session, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
-import { toItem, type ExecutionError, type ExecutionResult } from '../_internal/parseCodeResult.ts'
-import { api, transportError } from '../_internal/request.ts'
+import { openDeadline, type Call } from '../_internal/deadline.ts'
+import { toItem } from '../_internal/parseCodeResult.ts'
+import { remoteBudget } from '../_internal/remoteBudget.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline, remoteBudget } from '../_internal/signal.ts'
-import { connect, type Connection } from '../_internal/socket.ts'
-import { toSession, type Session } from '../_internal/toSession.ts'
+import { connect, type Connection } from '../_internal/sessionSocket.ts'
+import { toSession } from '../_internal/toSession.ts'
+import { api } from '../_internal/transport.ts'
+import { transportError } from '../_internal/transportError.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { LanguageSchema } from '../_internal/language.ts'
 import type { RunCodeOptions } from './runCode.ts'
-import { text } from '../_internal/text.ts'
+import { toText } from '../_internal/toText.ts'
 
 /** One event of a streamed code run, in the order the sandbox produced them. */
 export type CodeEvent =
@@ -56,8 +58,8 @@ export interface StreamCodeOptions extends RequestOptions {
 export type CodeEventStream = ReadableStream<CodeEvent> & AsyncIterable<CodeEvent>
 
 /**
- * Runs code and streams its output as it happens, over the session's WebSocket (PROTOCOL
- * §7): `stdout`/`stderr` chunks, `result`s, an `error` if the code raised, and always a last
+ * Runs code and streams its output as it happens, over the session's WebSocket:
+ * `stdout`/`stderr` chunks, `result`s, an `error` if the code raised, and always a last
  * `end` event — or the stream errors with an `AgbError` (a dropped connection is `network`,
  * never a silent end). Cancelling the stream (or aborting `signal`) stops reading and asks
  * the sandbox to stop the run.
@@ -84,20 +86,22 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
   const source = validate(v.string('code must be a string'), code, 'code')
   const o = validate(StreamCodeOptionsSchema, options ?? {}, 'options')
   const timeout = o.timeout ?? 65_000
-  const signal = deadline({ ...o, timeout }, 0)
-  const label = `[WebSocket run_code ${id}]`
+  const call = openDeadline('streamCode', o, timeout)
+  const { signal } = call
+  const label = `streamCode (WebSocket run_code ${id}):`
+  const what = `WebSocket run_code ${id}`
   let stop: (() => void) | undefined
   const stream = new ReadableStream<CodeEvent>({
     async start(controller) {
-      if (client.proxy) return viaProxy(client, id, source, o.language, timeout, signal, controller, (cancel) => (stop = cancel))
+      if (client.proxy) return viaProxy(client, id, source, o.language, timeout, call, controller, (cancel) => (stop = cancel))
       let handle: Session
       let connection: Connection
       try {
-        handle = await sessionHandle(client, session, id, signal)
+        handle = await resolveSession(client, session, id, call)
         if (!handle.wsUrl || !handle.token) throw new AgbError('unsupported', `${label} this session has no wsUrl/token: its image does not stream`)
         connection = await connect(client, id, handle.wsUrl, handle.token, signal)
       } catch (error) {
-        controller.error(signal.aborted ? transportError(error, signal, label) : error)
+        controller.error(signal.aborted ? transportError(error, call, what) : error)
         return
       }
       const invocationId = crypto.randomUUID().replace(/-/g, '')
@@ -123,7 +127,7 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
       }
       const onAbort = () => {
         cancelRemote()
-        finish(() => controller.error(transportError(signal.reason, signal, label)))
+        finish(() => controller.error(transportError(signal.reason, call, what)))
       }
       const idle = o.idleTimeout ?? 45_000
       const keepAliveEvery = o.keepAliveInterval ?? 60_000
@@ -132,10 +136,10 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
         const now = Date.now()
         if (now - connection.lastFrame > idle) {
           cancelRemote()
-          finish(() => controller.error(new AgbError('timeout', `${label} no data for ${idle} ms`, { retryable: true, status: 0 })))
+          finish(() => controller.error(new AgbError('timeout', `${label} no data for ${idle} ms (idleTimeout)`, { retryable: true, status: 0 })))
         } else if (now - lastKeepAlive > keepAliveEvery) {
           lastKeepAlive = now
-          api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', query: { sessionId: id }, idempotent: true }, AbortSignal.timeout(10_000)).catch(() => undefined)
+          api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', query: { sessionId: id }, idempotent: true }, { op: 'streamCode (keep-alive)', signal: AbortSignal.timeout(10_000), timeout: 10_000 }).catch(() => undefined)
         }
       }, Math.min(1_000, idle / 4))
       ;(timers as { unref?: () => void }).unref?.()
@@ -155,19 +159,19 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
           const count = data!.executionCount
           controller.enqueue({
             type: 'end',
-            status: text(data!.status) || 'finished',
+            status: toText(data!.status) || 'finished',
             ...(typeof count === 'number' ? { executionCount: count } : {}),
             executionTime: typeof data!.executionTime === 'number' ? data!.executionTime : 0,
             requestId: invocationId,
           })
           finish(() => controller.close())
         } else if (phase === 'error' || typeof data?.error === 'string') {
-          finish(() => controller.error(new AgbError('tool_error', `${label} the sandbox failed the run: ${(text(data?.error) || 'remote error').slice(0, 300)}`, { requestId: invocationId })))
+          finish(() => controller.error(new AgbError('tool_error', `${label} the sandbox failed the run: ${(toText(data?.error) || 'remote error').slice(0, 300)}`, { requestId: invocationId })))
         } else {
           finish(() => controller.error(new AgbError('invalid_response', `${label} unexpected frame phase ${JSON.stringify(phase)}`, { requestId: invocationId })))
         }
       })
-      connection.socket.send(frame({ mode: 'stream', params: { language: o.language, timeoutS: Math.floor(remoteBudget(timeout) / 1000), code: source } }))
+      connection.socket.send(frame({ mode: 'stream', params: { language: o.language, timeoutS: Math.max(1, Math.floor(remoteBudget(timeout) / 1000)), code: source } }))
     },
     cancel() {
       stop?.()
@@ -199,7 +203,7 @@ function iterable<T>(stream: ReadableStream<T>): ReadableStream<T> & AsyncIterab
 
 function toEvent(data: Record<string, unknown>): CodeEvent | undefined {
   const type = data.eventType
-  if (type === 'stdout' || type === 'stderr') return { type, text: text(data.chunk) }
+  if (type === 'stdout' || type === 'stderr') return { type, text: toText(data.chunk) }
   if (type === 'result') {
     // The WebSocket puts the MIME map under `mime` (unlike /mcp).
     const r = (data.result ?? {}) as Record<string, unknown>
@@ -208,15 +212,15 @@ function toEvent(data: Record<string, unknown>): CodeEvent | undefined {
   }
   if (type === 'error') {
     const e = (data.error ?? {}) as Record<string, unknown>
-    return { type: 'error', error: { name: text(e.code) || 'ExecutionError', value: text(e.message ?? data.error), traceback: e.traceId ? `traceId=${text(e.traceId)}` : '' } }
+    return { type: 'error', error: { name: toText(e.code) || 'ExecutionError', value: toText(e.message ?? data.error), traceback: e.traceId ? `traceId=${toText(e.traceId)}` : '' } }
   }
   return undefined
 }
 
 /** A handle with `wsUrl` and `token`: the one given, or fetched by id. */
-async function sessionHandle(client: Client, session: SessionRef, id: string, signal: AbortSignal): Promise<Session> {
+async function resolveSession(client: Client, session: SessionRef, id: string, call: Call): Promise<Session> {
   if (typeof session === 'object' && (session as Session).wsUrl && (session as Session).token) return session as Session
-  const envelope = await api(client, { method: 'POST', path: '/mcp/getSession', body: { sessionId: id }, idempotent: true }, signal)
+  const envelope = await api(client, { method: 'POST', path: '/mcp/getSession', body: { sessionId: id }, idempotent: true }, call)
   return toSession(client, envelope, undefined, id)
 }
 
@@ -230,11 +234,13 @@ async function viaProxy(
   code: string,
   language: string,
   timeout: number,
-  signal: AbortSignal,
+  call: Call,
   controller: ReadableStreamDefaultController<CodeEvent>,
   onCancel: (cancel: () => void) => void,
 ): Promise<void> {
-  const label = `[POST ${client.endpoint}/agb-micro/stream]`
+  const { signal } = call
+  const what = `POST ${client.endpoint}/agb-micro/stream`
+  const label = `streamCode (${what}):`
   let response: Response
   try {
     response = await (client.fetch ?? globalThis.fetch)(`${client.endpoint}/agb-micro/stream`, {
@@ -244,7 +250,7 @@ async function viaProxy(
       signal,
     })
   } catch (error) {
-    return controller.error(transportError(error, signal, label))
+    return controller.error(transportError(error, call, what))
   }
   if (!response.ok || !response.body) {
     const text = await response.text().catch(() => '')
@@ -278,7 +284,7 @@ async function viaProxy(
       }
     }
   } catch (error) {
-    return controller.error(signal.aborted ? transportError(error, signal, label) : new AgbError('network', `${label} stream broken: ${String(error).slice(0, 200)}`, { cause: error, retryable: true }))
+    return controller.error(signal.aborted ? transportError(error, call, what) : new AgbError('network', `${label} stream broken: ${String(error).slice(0, 200)}`, { cause: error, retryable: true }))
   }
   if (!ended) return controller.error(new AgbError('network', `${label} the stream ended without an end event`, { retryable: true }))
   controller.close()

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const EditsSchema = v.pipe(
@@ -43,5 +43,5 @@ export async function editFile(
   const p = validate(nonEmpty('path'), path, 'path')
   const e = validate(EditsSchema, edits, 'edits')
   const o = validate(EditFileOptionsSchema, options ?? {}, 'options')
-  return (await tool(client, session, 'edit_file', { path: p, edits: e, dryRun: o.dryRun }, o)).text
+  return (await runTool(client, session, 'editFile', 'edit_file', { path: p, edits: e, dryRun: o.dryRun }, o)).text
 }

@@ -1,6 +1,6 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 /** An entry of a directory listing. */
@@ -25,7 +25,7 @@ export interface DirEntry {
  */
 export async function listDir(client: Client, session: SessionRef, path: string, options?: RequestOptions): Promise<DirEntry[]> {
   const p = validate(nonEmpty('path'), path, 'path')
-  const { text } = await tool(client, session, 'list_directory', { path: p }, options)
+  const { text } = await runTool(client, session, 'listDir', 'list_directory', { path: p }, options)
   return text.split('\n').flatMap((line): DirEntry[] => {
     const m = /^\[(DIR|FILE)\]\s(.+)$/.exec(line.trimEnd())
     return m ? [{ name: m[2]!, type: m[1] === 'DIR' ? 'directory' : 'file' }] : []

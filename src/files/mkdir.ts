@@ -1,6 +1,6 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 /**
@@ -17,5 +17,5 @@ import { nonEmpty, validate } from '../_internal/validate.ts'
  * ```
  */
 export async function mkdir(client: Client, session: SessionRef, path: string, options?: RequestOptions): Promise<void> {
-  await tool(client, session, 'create_directory', { path: validate(nonEmpty('path'), path, 'path') }, options)
+  await runTool(client, session, 'mkdir', 'create_directory', { path: validate(nonEmpty('path'), path, 'path') }, options)
 }

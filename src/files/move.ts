@@ -1,6 +1,6 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 /**
@@ -19,5 +19,5 @@ import { nonEmpty, validate } from '../_internal/validate.ts'
  */
 export async function move(client: Client, session: SessionRef, source: string, destination: string, options?: RequestOptions): Promise<void> {
   const args = { source: validate(nonEmpty('source'), source, 'source'), destination: validate(nonEmpty('destination'), destination, 'destination') }
-  await tool(client, session, 'move_file', args, options)
+  await runTool(client, session, 'move', 'move_file', args, options)
 }

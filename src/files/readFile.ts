@@ -3,12 +3,12 @@ import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
 import { fromBase64 } from '../_internal/base64.ts'
-import { callTool, toolText } from '../_internal/callTool.ts'
+import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { parseFileInfo } from '../_internal/parseFileInfo.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 
-/** The service reads at most this many bytes per `read_file` call (PROTOCOL §9.1). */
+/** The service reads at most this many bytes per `read_file` call. */
 const CHUNK = 51_200
 
 /** Largest file readFile reads into memory; downloadFile streams anything bigger. */
@@ -35,7 +35,8 @@ export interface ReadFileOptions extends RequestOptions {
  * @param path - Absolute sandbox path.
  * @param options - `format` (`text` default, or `bytes`), `signal`, `timeout` (whole read).
  * @returns The content: a string, or a `Uint8Array` with `format: 'bytes'`.
- * @throws AgbError `tool_error` when the file is missing or a directory; `session_not_found`, `timeout`, ...
+ * @throws AgbError `not_found` naming the path when the file does not exist; `invalid_input` for a directory;
+ *   `tool_error` when the tool fails otherwise; `session_not_found`, `timeout`, ...
  * @example
  * ```ts
  * const csv = await readFile(client, session, '/home/user/out.csv')
@@ -48,21 +49,22 @@ export async function readFile(client: Client, session: SessionRef, path: string
 export async function readFile(client: Client, session: SessionRef, path: string, options?: ReadFileOptions): Promise<string | Uint8Array> {
   const p = validate(nonEmpty('path'), path, 'path')
   const o = validate(ReadFileOptionsSchema, options ?? {}, 'options')
-  return withDeadline(o, client.timeout, async (signal) => {
-    const info = parseFileInfo(toolText(await callTool(client, session, 'get_file_info', { path: p }, signal), 'get_file_info'))
-    if (info.isDirectory) throw new AgbError('invalid_input', `Invalid path: ${p} is a directory`)
+  return withDeadline('readFile', o, client.timeout, async (call) => {
+    const tool = async (name: string, args: Record<string, unknown>) => toolText(await invokeTool(client, session, name, args, call), 'readFile', name, p)
+    const info = parseFileInfo(await tool('get_file_info', { path: p }))
+    if (info.isDirectory) throw new AgbError('invalid_input', `readFile: ${p} is a directory`)
     const size = info.size
-    if (!Number.isSafeInteger(size) || size < 0) throw new AgbError('invalid_response', `get_file_info ${p}: the service reported an impossible size (${size})`)
-    if (size > MAX_BYTES) throw new AgbError('invalid_input', `Invalid path: ${p} is ${size} bytes; readFile holds files in memory up to ${MAX_BYTES} bytes, use downloadFile (streams) for larger ones`)
+    if (!Number.isSafeInteger(size) || size < 0) throw new AgbError('invalid_response', `readFile: the service reported an impossible size for ${p} (${size})`)
+    if (size > MAX_BYTES) throw new AgbError('invalid_input', `readFile: ${p} is ${size} bytes; readFile holds files in memory up to ${MAX_BYTES} bytes, use downloadFile (streams) for larger ones`)
     if (o.format === 'text' && size <= CHUNK) {
       if (size === 0) return ''
-      return toolText(await callTool(client, session, 'read_file', { path: p, offset: 0, length: size }, signal), 'read_file')
+      return tool('read_file', { path: p, offset: 0, length: size })
     }
     const bytes = new Uint8Array(size)
     let filled = 0
     for (let offset = 0; offset < size; offset += CHUNK) {
       const args = { path: p, offset, length: Math.min(CHUNK, size - offset), format: 'binary' }
-      const chunk = fromBase64(toolText(await callTool(client, session, 'read_file', args, signal), 'read_file'), `read_file ${p}`)
+      const chunk = fromBase64(await tool('read_file', args), `readFile: read_file ${p}`)
       // A file that changed size while being read: keep what was read, never overrun.
       bytes.set(chunk.subarray(0, size - filled), filled)
       filled += Math.min(chunk.length, size - filled)

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 const PathsSchema = v.pipe(v.array(nonEmpty('path'), 'paths must be an array of paths'), v.nonEmpty('paths must not be empty'))
@@ -23,7 +23,7 @@ const PathsSchema = v.pipe(v.array(nonEmpty('path'), 'paths must be an array of 
  */
 export async function readFiles(client: Client, session: SessionRef, paths: string[], options?: RequestOptions): Promise<Record<string, string>> {
   const ps = validate(PathsSchema, paths, 'paths')
-  const { text } = await tool(client, session, 'read_multiple_files', { paths: ps }, options)
+  const { text } = await runTool(client, session, 'readFiles', 'read_multiple_files', { paths: ps }, options)
   // Blocks are separated by a `---` line and start with "<path>: <first content line>".
   // Match against the requested paths so a colon inside a path or content cannot confuse us.
   const out: Record<string, string> = {}

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const SearchFilesOptionsSchema = v.object({
@@ -34,7 +34,7 @@ export async function searchFiles(client: Client, session: SessionRef, path: str
   const args: Record<string, unknown> = { path: validate(nonEmpty('path'), path, 'path'), pattern: validate(nonEmpty('pattern'), pattern, 'pattern') }
   const o = validate(SearchFilesOptionsSchema, options ?? {}, 'options')
   if (o.exclude?.length) args.excludePatterns = o.exclude
-  const { text } = await tool(client, session, 'search_files', args, o)
+  const { text } = await runTool(client, session, 'searchFiles', 'search_files', args, o)
   if (text.trim() === 'No matches found') return []
   return text.split('\n').map((l) => l.trim()).filter(Boolean)
 }

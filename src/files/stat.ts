@@ -1,7 +1,8 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
-import { parseFileInfo, type FileInfo } from '../_internal/parseFileInfo.ts'
+import { runTool } from '../_internal/runTool.ts'
+import type { FileInfo } from '../types.ts'
+import { parseFileInfo } from '../_internal/parseFileInfo.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 /**
@@ -12,7 +13,7 @@ import { nonEmpty, validate } from '../_internal/validate.ts'
  * @param path - Absolute sandbox path.
  * @param options - `signal`, `timeout`.
  * @returns `{ size, isDirectory, name?, path?, modTime?, mode?, owner?, group? }`.
- * @throws AgbError `tool_error` when the path does not exist; `session_not_found`, ...
+ * @throws AgbError `not_found` naming the path when it does not exist; `tool_error` when the tool fails otherwise; `session_not_found`, ...
  * @example
  * ```ts
  * const { size, isDirectory } = await stat(client, session, '/home/user/data.csv')
@@ -20,5 +21,5 @@ import { nonEmpty, validate } from '../_internal/validate.ts'
  */
 export async function stat(client: Client, session: SessionRef, path: string, options?: RequestOptions): Promise<FileInfo> {
   const p = validate(nonEmpty('path'), path, 'path')
-  return parseFileInfo((await tool(client, session, 'get_file_info', { path: p }, options)).text)
+  return parseFileInfo((await runTool(client, session, 'stat', 'get_file_info', { path: p }, options, p)).text)
 }

@@ -2,9 +2,10 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { isAgbError } from '../errors.ts'
-import { callTool, toolText } from '../_internal/callTool.ts'
+import { withDeadline } from '../_internal/deadline.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
-import { sleep, timerMs } from '../_internal/signal.ts'
+import { invokeTool, toolText } from '../_internal/invokeTool.ts'
+import { sleep } from '../_internal/sleep.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const WatchDirOptionsSchema = v.object({ interval: optionalMs('interval'), ...requestOptionEntries })
@@ -19,7 +20,7 @@ export interface WatchDirOptions extends RequestOptions {
   timeout?: number
 }
 
-// Both casings are seen (PROTOCOL §5.3).
+// Both casings are seen (camelCase and PascalCase keys).
 const EventsSchema = v.pipe(
   jsonString,
   v.array(
@@ -41,7 +42,7 @@ export type FileChangeEvent = v.InferOutput<typeof EventsSchema>[number]
  * @param client - The client.
  * @param session - The session or its id.
  * @param path - Absolute sandbox directory.
- * @param options - `interval` (ms, default 1000), `signal`, `timeout` (per poll).
+ * @param options - `interval` (ms, default 1000), `signal`, `timeout` (per poll), `retry` (per poll).
  * @returns An async iterable of {@link FileChangeEvent}.
  * @throws AgbError from the iteration: `session_not_found` when the session ends, `tool_error`, ...
  * @example
@@ -54,12 +55,11 @@ export async function* watchDir(client: Client, session: SessionRef, path: strin
   const o = validate(WatchDirOptionsSchema, options ?? {}, 'options')
   let baseline = true
   while (!o.signal?.aborted) {
-    const timer = AbortSignal.timeout(timerMs(o.timeout ?? client.timeout))
-    const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer
     let events: FileChangeEvent[]
     try {
-      const output = await callTool(client, session, 'get_file_change', { path: p }, signal)
-      events = decode(EventsSchema, toolText(output, 'get_file_change') || '[]', { label: '[POST /mcp get_file_change]', requestId: output.requestId, status: 200 })
+      // Each poll is one call with the caller's options: signal, timeout and retry alike.
+      const output = await withDeadline('watchDir', o, client.timeout, (call) => invokeTool(client, session, 'get_file_change', { path: p }, call))
+      events = decode(EventsSchema, toolText(output, 'watchDir', 'get_file_change') || '[]', { op: 'watchDir', route: 'POST /mcp get_file_change', requestId: output.requestId, status: 200 })
     } catch (error) {
       if (o.signal?.aborted && isAgbError(error, 'aborted')) return
       throw error

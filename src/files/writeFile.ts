@@ -3,12 +3,14 @@ import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
 import { toBase64 } from '../_internal/base64.ts'
-import { callTool, toolText } from '../_internal/callTool.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { facts } from '../_internal/envelope.ts'
+import { invokeTool, toolText } from '../_internal/invokeTool.ts'
+import { truncate } from '../_internal/redact.ts'
+import { shellResult } from '../_internal/shellResult.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
-import { shellJson } from '../_internal/shellJson.ts'
 
-/** The service takes at most this many characters per `write_file` call (PROTOCOL §9.1). */
+/** The service takes at most this many characters per `write_file` call. */
 const CHUNK = 51_200
 
 const WriteFileOptionsSchema = v.object({
@@ -68,11 +70,11 @@ export async function writeFile(
     throw new AgbError('invalid_input', 'Invalid content: expected a string or a Uint8Array')
   }
   const o = validate(WriteFileOptionsSchema, options ?? {}, 'options')
-  return withDeadline(o, client.timeout, async (signal) => {
+  return withDeadline('writeFile', o, client.timeout, async (call) => {
     const write = async (target: string, text: string, mode: string) => {
       let first = true
       for (const part of chunks(text, CHUNK)) {
-        toolText(await callTool(client, session, 'write_file', { path: target, content: part, mode: first ? mode : 'append' }, signal), 'write_file')
+        toolText(await invokeTool(client, session, 'write_file', { path: target, content: part, mode: first ? mode : 'append' }, call), 'writeFile', 'write_file')
         first = false
       }
     }
@@ -82,10 +84,10 @@ export async function writeFile(
     const redirect = o.mode === 'append' ? '>>' : '>'
     const guard = o.mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo "file exists: ${p.replace(/["$`\\]/g, '')}" >&2; rm -f ${quote(staging)}; exit 17; }; ` : ''
     const command = `${guard}base64 -d ${quote(staging)} ${redirect} ${quote(p)}; status=$?; rm -f ${quote(staging)}; exit $status`
-    const out = await callTool(client, session, 'shell', { command, timeout_ms: 60_000 }, signal)
-    const result = shellJson(out)
+    const out = await invokeTool(client, session, 'shell', { command, timeout_ms: 60_000 }, call)
+    const result = shellResult(out, 'writeFile')
     if (out.isError || result.exitCode !== 0) {
-      throw new AgbError('tool_error', `Writing bytes to ${p} failed: ${(result.stderr || out.text || 'no message').slice(0, 300)}`, { requestId: out.requestId })
+      throw new AgbError('tool_error', `writeFile: writing bytes to ${p} failed: ${truncate(result.stderr || out.text || 'no message')}${facts(`request ${out.requestId}`)}`, { requestId: out.requestId })
     }
   })
 }

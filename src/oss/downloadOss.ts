@@ -1,6 +1,6 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { OssObjectSchema } from '../_internal/ossObject.ts'
 import { validate } from '../_internal/validate.ts'
 import type { OssObject } from './uploadOss.ts'
@@ -22,5 +22,5 @@ import type { OssObject } from './uploadOss.ts'
  */
 export async function downloadOss(client: Client, session: SessionRef, source: OssObject, options?: RequestOptions): Promise<string> {
   const s = validate(OssObjectSchema, source, 'source')
-  return (await tool(client, session, 'oss_download', s, options)).text
+  return (await runTool(client, session, 'downloadOss', 'oss_download', s, options)).text
 }

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 const CredentialsSchema = v.object({
@@ -46,5 +46,5 @@ export async function ossEnvInit(client: Client, session: SessionRef, credential
   const args: Record<string, unknown> = { access_key_id: c.accessKeyId, access_key_secret: c.accessKeySecret, security_token: c.securityToken ?? null }
   if (c.endpoint) args.endpoint = c.endpoint
   if (c.region) args.region = c.region
-  return (await tool(client, session, 'oss_env_init', args, options)).text
+  return (await runTool(client, session, 'ossEnvInit', 'oss_env_init', args, options)).text
 }

@@ -1,6 +1,6 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { OssObjectSchema } from '../_internal/ossObject.ts'
 import { validate } from '../_internal/validate.ts'
 
@@ -30,5 +30,5 @@ export interface OssObject {
  */
 export async function uploadOss(client: Client, session: SessionRef, target: OssObject, options?: RequestOptions): Promise<string> {
   const t = validate(OssObjectSchema, target, 'target')
-  return (await tool(client, session, 'oss_upload', t, options)).text
+  return (await runTool(client, session, 'uploadOss', 'oss_upload', t, options)).text
 }

@@ -1,6 +1,6 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 /**
@@ -21,5 +21,5 @@ import { nonEmpty, validate } from '../_internal/validate.ts'
  */
 export async function uploadOssAnonymous(client: Client, session: SessionRef, url: string, path: string, options?: RequestOptions): Promise<string> {
   const args = { url: validate(nonEmpty('url'), url, 'url'), path: validate(nonEmpty('path'), path, 'path') }
-  return (await tool(client, session, 'oss_upload_annon', args, options)).text
+  return (await runTool(client, session, 'uploadOssAnonymous', 'oss_upload_annon', args, options)).text
 }

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
-import { processHandle, type ProcessData, type ProcessHandle } from '../_internal/processHandle.ts'
+import type { ProcessData, ProcessHandle } from '../types.ts'
+import { processHandle } from '../_internal/processHandle.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 const ProcessDataSchema = v.object({

@@ -1,12 +1,12 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
-import type { RequestOptions, SessionRef } from '../types.ts'
+import type { ProcessData, ProcessHandle, RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
-import { callTool } from '../_internal/callTool.ts'
-import { processHandle, type ProcessData, type ProcessHandle } from '../_internal/processHandle.ts'
-import { shellJson } from '../_internal/shellJson.ts'
+import { invokeTool } from '../_internal/invokeTool.ts'
+import { processHandle } from '../_internal/processHandle.ts'
+import { shellResult } from '../_internal/shellResult.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const SpawnOptionsSchema = v.object({
@@ -57,11 +57,11 @@ export async function spawn(client: Client, session: SessionRef, command: string
   const wrapper = `sh -c ${quote(inner)}; echo $? > ${dir}/exit.tmp && mv ${dir}/exit.tmp ${dir}/exit`
   // setsid: the job is its own process group, so kill() reaches its children too.
   const start = `mkdir -p ${dir} && : > ${dir}/stdout && : > ${dir}/stderr && (setsid sh -c ${quote(wrapper)} > ${dir}/stdout 2> ${dir}/stderr < /dev/null & echo $!)`
-  const out = await withDeadline(o, client.timeout, (signal) => callTool(client, id, 'shell', { command: start, timeout_ms: 15_000 }, signal))
-  const result = shellJson(out)
+  const out = await withDeadline('spawn', o, client.timeout, (call) => invokeTool(client, id, 'shell', { command: start, timeout_ms: 15_000 }, call))
+  const result = shellResult(out, 'spawn')
   const pid = Number.parseInt(result.stdout.trim(), 10)
   if (result.exitCode !== 0 || !Number.isInteger(pid)) {
-    throw new AgbError('tool_error', `Could not start the process: ${(result.stderr || result.stdout || 'no output').slice(0, 300)}`, { requestId: out.requestId })
+    throw new AgbError('tool_error', `spawn: could not start the process: ${(result.stderr || result.stdout || 'no output').slice(0, 300)}`, { requestId: out.requestId })
   }
   const data: ProcessData = { sessionId: id, pid, dir }
   return processHandle(client, data)

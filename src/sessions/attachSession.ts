@@ -1,6 +1,7 @@
 import type { Client } from '../client.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { sessionHandle, type Session } from '../_internal/toSession.ts'
+import type { Session } from '../types.ts'
+import { freezeSession } from '../_internal/toSession.ts'
 
 /**
  * Makes a session handle from an id without any request: the cheapest way for a Worker
@@ -18,5 +19,5 @@ import { sessionHandle, type Session } from '../_internal/toSession.ts'
  * ```
  */
 export function attachSession(client: Client, id: string): Session {
-  return sessionHandle(client, { id: sessionId(id), tools: Object.freeze([]) })
+  return freezeSession(client, { id: sessionId(id), tools: Object.freeze([]) })
 }

@@ -1,15 +1,16 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
-import type { RequestOptions } from '../types.ts'
+import type { RequestOptions, Session } from '../types.ts'
 import { AgbError, isAgbError } from '../errors.ts'
-import { contextItems } from '../_internal/contextItems.ts'
-import { api, backoff, transportError, type Envelope } from '../_internal/request.ts'
-import { withDeadline, retryPolicy, sleep } from '../_internal/signal.ts'
-import { toSession, type Session } from '../_internal/toSession.ts'
-import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
-import { deleteSession } from './deleteSession.ts'
+import { withDeadline, type Call } from '../_internal/deadline.ts'
+import { facts, type Envelope } from '../_internal/envelope.ts'
 import { LabelsSchema } from '../_internal/labels.ts'
-import { text } from '../_internal/text.ts'
+import { retryDelay, retryPolicy } from '../_internal/retryPolicy.ts'
+import { sleep } from '../_internal/sleep.ts'
+import { toSession } from '../_internal/toSession.ts'
+import { api } from '../_internal/transport.ts'
+import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { deleteSession } from './deleteSession.ts'
 
 const CreateSessionParamsSchema = v.object({
   imageId: nonEmpty('imageId'),
@@ -28,12 +29,11 @@ const CreateSessionParamsSchema = v.object({
       'contextSyncs must be an array',
     ),
   ),
-  pollInterval: optionalMs('pollInterval'),
   tag: v.optional(v.boolean('tag must be a boolean')),
   ...requestOptionEntries,
 })
 
-/** The official SDKs' default sync policy (PROTOCOL §3.4), sent JSON-encoded. */
+/** The official SDKs' default sync policy, sent JSON-encoded. */
 const DEFAULT_POLICY = {
   uploadPolicy: { autoUpload: true, uploadStrategy: 'UploadBeforeResourceRelease', uploadMode: 'File' },
   downloadPolicy: { autoDownload: true, downloadStrategy: 'DownloadAsync' },
@@ -49,7 +49,7 @@ export interface ContextSync {
   contextId: string
   /** Sandbox directory to mount it at. */
   path: string
-  /** Sync policy (PROTOCOL §3.4). Default: the official SDKs' default policy. */
+  /** Sync policy (upload, download, delete, extract, recycle rules). Default: the official SDKs' default policy. */
   policy?: Record<string, unknown>
 }
 
@@ -64,12 +64,11 @@ export interface CreateSessionParams extends RequestOptions {
   /** MCP policy id to apply. */
   policyId?: string
   /**
-   * Persistent contexts to mount. `createSession` waits until their download into the
-   * sandbox has finished (or failed) before it returns.
+   * Persistent contexts to mount. Their download into the sandbox starts with the session;
+   * `createSession` does not wait for it: call `waitForContexts(client, session)` before
+   * reading the mounted files.
    */
   contextSyncs?: ContextSync[]
-  /** Milliseconds between context-sync status polls. Default 2000. */
-  pollInterval?: number
   /**
    * Label the session `agb-micro-create-id` so a retried or aborted create never leaves a
    * duplicate or an orphan. Default `true`; `false` sends exactly the official SDK's request.
@@ -91,7 +90,7 @@ export const CREATE_TAG = 'agb-micro-create-id'
  * finds and deletes it in the background. `tag: false` turns this off.
  *
  * @param client - The client.
- * @param params - `imageId` (required), `labels`, `idleReleaseTimeout`, `policyId`, `contextSyncs`, `signal`, `timeout`.
+ * @param params - `imageId` (required), `labels`, `idleReleaseTimeout`, `policyId`, `contextSyncs`, `tag`, `signal`, `timeout`, `retry`.
  * @returns The {@link Session}: its `id`, URLs and tools.
  * @throws AgbError `invalid_input` (before sending) for an empty imageId or blank labels;
  *   `api_error` when the service declines (e.g. unknown image, quota); `unauthorized`, `timeout`, ...
@@ -102,8 +101,9 @@ export const CREATE_TAG = 'agb-micro-create-id'
  */
 export async function createSession(client: Client, params: CreateSessionParams): Promise<Session> {
   const p = validate(CreateSessionParamsSchema, params, 'params')
-  return withDeadline(p, client.timeout, async (signal) => {
-    const policy = retryPolicy(client, signal)
+  return withDeadline('createSession', p, client.timeout, async (call) => {
+    const { signal } = call
+    const policy = retryPolicy(client, call)
     // The session carries a client-made tag: after an ambiguous failure (the request may have
     // created a session) we look the tag up instead of creating twice, and after an abort we
     // find and delete what was created. It starts with the creation time (base 36) so
@@ -117,7 +117,7 @@ export async function createSession(client: Client, params: CreateSessionParams)
     if (p.contextSyncs?.length) {
       body.persistenceDataList = p.contextSyncs.map((c) => ({ contextId: c.contextId, path: c.path, policy: JSON.stringify(c.policy ?? DEFAULT_POLICY) }))
     }
-    const call = {
+    const request = {
       method: 'POST',
       path: '/mcp/createSession',
       query: {
@@ -130,16 +130,17 @@ export async function createSession(client: Client, params: CreateSessionParams)
     let envelope: Envelope
     for (let attempt = 1; ; attempt++) {
       try {
-        envelope = await api(client, call, signal)
+        // Repeated inside only when the connection was refused; other repeats follow the tag lookup.
+        envelope = await api(client, request, call)
         break
       } catch (error) {
         if (tag && signal.aborted) void reclaim(client, tag)
-        if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts || policy.attempts < 2) throw error
-        const found = await findTagged(client, tag, signal).catch(() => {
+        if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts) throw error
+        const found = await findTagged(client, tag, call).catch(() => {
           throw error
         })
         if (found) return toSession(client, found, p.imageId)
-        await sleep(backoff(policy, attempt), signal).catch(() => {
+        await sleep(retryDelay(policy, attempt), signal).catch(() => {
           throw error
         })
       }
@@ -147,21 +148,12 @@ export async function createSession(client: Client, params: CreateSessionParams)
     const data = envelope.data as { success?: unknown; errMsg?: unknown } | undefined
     if (data && data.success === false) {
       const reason = typeof data.errMsg === 'string' && data.errMsg ? data.errMsg : 'Unknown error'
-      throw new AgbError('api_error', `${envelope.label} session not created: ${reason}${envelope.requestId ? ` (request ${envelope.requestId})` : ''}`, {
+      throw new AgbError('api_error', `createSession: session not created: ${reason}${facts(envelope.route, envelope.requestId && `request ${envelope.requestId}`)}`, {
         status: envelope.status,
         requestId: envelope.requestId,
       })
     }
-    const session = toSession(client, envelope, p.imageId)
-    if (!p.contextSyncs?.length) return session
-    try {
-      await waitForContexts(client, session.id, p.pollInterval ?? 2000, signal)
-    } catch (error) {
-      // The caller never got the handle: delete the session rather than leak it.
-      await deleteSession(client, session.id, { wait: false }).catch(() => undefined)
-      throw error
-    }
-    return session
+    return toSession(client, envelope, p.imageId)
   })
 }
 
@@ -171,33 +163,21 @@ export async function createSession(client: Client, params: CreateSessionParams)
  * cannot leak a paid session.
  */
 async function reclaim(client: Client, tag: string): Promise<void> {
-  const signal = AbortSignal.timeout(60_000)
-  for (let wait = 250; !signal.aborted; wait = Math.min(wait * 2, 5_000)) {
-    const found = await findTagged(client, tag, signal).catch(() => undefined)
+  const call: Call = { op: 'createSession (cleanup after abort)', signal: AbortSignal.timeout(60_000), timeout: 60_000 }
+  for (let wait = 250; !call.signal.aborted; wait = Math.min(wait * 2, 5_000)) {
+    const found = await findTagged(client, tag, call).catch(() => undefined)
     if (found) {
       await deleteSession(client, (found.data as { sessionId: string }).sessionId, { wait: false }).catch(() => undefined)
       return
     }
-    await sleep(wait, signal).catch(() => undefined)
+    await sleep(wait, call.signal).catch(() => undefined)
   }
 }
 
 /** The session carrying `tag`, fetched whole, if the service has one. */
-async function findTagged(client: Client, tag: string, signal: AbortSignal): Promise<Envelope | undefined> {
-  const list = await api(client, { method: 'GET', path: '/sdk/ListSession', query: { maxResults: 1, labels: JSON.stringify({ [CREATE_TAG]: tag }) }, idempotent: true }, signal)
+async function findTagged(client: Client, tag: string, call: Call): Promise<Envelope | undefined> {
+  const list = await api(client, { method: 'GET', path: '/sdk/ListSession', query: { maxResults: 1, labels: JSON.stringify({ [CREATE_TAG]: tag }) }, idempotent: true }, call)
   const first = Array.isArray(list.data) ? (list.data[0] as { sessionId?: unknown } | undefined) : undefined
   if (typeof first?.sessionId !== 'string') return undefined
-  return api(client, { method: 'POST', path: '/mcp/getSession', body: { sessionId: first.sessionId }, idempotent: true }, signal)
-}
-
-/** Polls GetContextInfo until every mounted context finished (`Success`) or failed. */
-async function waitForContexts(client: Client, sessionId: string, interval: number, signal: AbortSignal): Promise<void> {
-  for (;;) {
-    const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId } }, signal)
-    const pending = contextItems(info).filter((i) => !/^(success|failed)$/i.test(text(i.status)))
-    if (!pending.length) return
-    await sleep(interval, signal).catch((reason: unknown) => {
-      throw transportError(reason, signal, '[createSession] waiting for context sync')
-    })
-  }
+  return api(client, { method: 'POST', path: '/mcp/getSession', body: { sessionId: first.sessionId }, idempotent: true }, call)
 }

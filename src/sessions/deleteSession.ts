@@ -2,12 +2,14 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError, isAgbError } from '../errors.ts'
-import { envelopeError, isNotFound, send } from '../_internal/request.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { envelopeError, isNotFound } from '../_internal/envelope.ts'
+import { sleep } from '../_internal/sleep.ts'
+import { send } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { socketClosers } from '../_internal/sockets.ts'
-import { withDeadline, sleep } from '../_internal/signal.ts'
+import { socketClosers } from '../_internal/socketClosers.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
-import { text } from '../_internal/text.ts'
+import { toText } from '../_internal/toText.ts'
 
 const DeleteSessionOptionsSchema = v.object({
   wait: v.optional(v.boolean('wait must be a boolean')),
@@ -54,8 +56,9 @@ export interface DeleteSessionResult {
 export async function deleteSession(client: Client, session: SessionRef, options?: DeleteSessionOptions): Promise<DeleteSessionResult> {
   const id = sessionId(session)
   const o = validate(DeleteSessionOptionsSchema, options ?? {}, 'options')
-  return withDeadline(o, 120_000, async (signal) => {
-    const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', idempotent: true, body: { sessionId: id } }, signal)
+  return withDeadline('deleteSession', o, 120_000, async (call) => {
+    const { signal } = call
+    const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', idempotent: true, body: { sessionId: id } }, call)
     if (!released.ok) {
       if (isNotFound(released)) return { requestId: released.requestId, confirmed: true }
       throw envelopeError(released)
@@ -65,14 +68,14 @@ export async function deleteSession(client: Client, session: SessionRef, options
     let polls = 0
     for (;;) {
       // A transient failure while polling is not a failed deletion: keep polling until the deadline.
-      const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: id } }, signal).catch((error: unknown) => {
+      const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: id } }, call).catch((error: unknown) => {
         if (isAgbError(error) && error.retryable && !signal.aborted) return undefined
         throw error
       })
       if (info && !info.ok && isNotFound(info)) break
       if (info?.ok) {
         const data = info.data as { status?: unknown; Status?: unknown } | undefined
-        const status = text(data?.status ?? data?.Status).toUpperCase()
+        const status = toText(data?.status ?? data?.Status).toUpperCase()
         if (status === 'FINISH' || status === 'DELETED') break
       }
       try {
@@ -80,7 +83,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
         await sleep(Math.min(o.pollInterval ?? 1000, 100 * 2 ** polls++), signal)
       } catch (reason) {
         const timedOut = (reason as { name?: string })?.name === 'TimeoutError'
-        throw new AgbError(timedOut ? 'timeout' : 'aborted', `[deleteSession] session ${id} ${timedOut ? 'still not deleted at the deadline' : 'deletion wait aborted'}`, {
+        throw new AgbError(timedOut ? 'timeout' : 'aborted', timedOut ? `deleteSession timed out after ${call.timeout} ms: session ${id} still not deleted` : `deleteSession aborted while waiting for session ${id} to go`, {
           cause: reason,
           retryable: timedOut,
         })

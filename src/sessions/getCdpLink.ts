@@ -2,9 +2,10 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
-import { api } from '../_internal/request.ts'
+import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { requestOptions } from '../_internal/validate.ts'
 
 const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
 
@@ -23,6 +24,6 @@ const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) =>
  * ```
  */
 export async function getCdpLink(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
-  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/internet/getCdpLink', query: { sessionId: sessionId(session) }, idempotent: true }, signal))
+  const envelope = await withDeadline('getCdpLink', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/internet/getCdpLink', query: { sessionId: sessionId(session) }, idempotent: true }, call))
   return decode(LinkSchema, envelope.data, envelope)
 }

@@ -2,9 +2,10 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
-import { api } from '../_internal/request.ts'
+import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { requestOptions } from '../_internal/validate.ts'
 
 // `data.labels` is a JSON-encoded object; the official SDKs fall back to {} when it is not.
 const LabelsDataSchema = v.pipe(
@@ -28,6 +29,6 @@ const LabelsDataSchema = v.pipe(
  * ```
  */
 export async function getLabels(client: Client, session: SessionRef, options?: RequestOptions): Promise<Record<string, string>> {
-  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'GET', path: '/sdk/GetLabel', idempotent: true, query: { sessionId: sessionId(session) } }, signal))
+  const envelope = await withDeadline('getLabels', requestOptions(options), client.timeout, (call) => api(client, { method: 'GET', path: '/sdk/GetLabel', idempotent: true, query: { sessionId: sessionId(session) } }, call))
   return decode(LabelsDataSchema, envelope.data, envelope)
 }

@@ -2,9 +2,9 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
-import { api } from '../_internal/request.ts'
+import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
 import { requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const GetLinkOptionsSchema = v.object({
@@ -40,6 +40,6 @@ const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) =>
 export async function getLink(client: Client, session: SessionRef, options?: GetLinkOptions): Promise<string> {
   const id = sessionId(session)
   const o = validate(GetLinkOptionsSchema, options ?? {}, 'options')
-  const envelope = await withDeadline(o, client.timeout, (signal) => api(client, { method: 'GET', path: '/internet/getLink', idempotent: true, query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, signal))
+  const envelope = await withDeadline('getLink', o, client.timeout, (call) => api(client, { method: 'GET', path: '/internet/getLink', idempotent: true, query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, call))
   return decode(LinkSchema, envelope.data, envelope)
 }

@@ -1,10 +1,11 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { callTool, toolText } from '../_internal/callTool.ts'
+import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
-import { withDeadline } from '../_internal/signal.ts'
-import { text } from '../_internal/text.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { requestOptions } from '../_internal/validate.ts'
+import { toText } from '../_internal/toText.ts'
 
 const num = v.optional(v.nullable(v.number()), 0)
 
@@ -43,7 +44,7 @@ const MetricsSchema = v.pipe(
     txRateKbytePerS: m.tx_rate_kbyte_per_s ?? m.tx_rate_kbps ?? m.tx_rate_KBps ?? 0,
     rxUsedKbyte: m.rx_used_kbyte ?? m.rx_used_kb ?? m.rx_used_KB ?? 0,
     txUsedKbyte: m.tx_used_kbyte ?? m.tx_used_kb ?? m.tx_used_KB ?? 0,
-    timestamp: text(m.timestamp),
+    timestamp: toText(m.timestamp),
   })),
 )
 
@@ -64,6 +65,6 @@ export type SessionMetrics = v.InferOutput<typeof MetricsSchema>
  * ```
  */
 export async function getMetrics(client: Client, session: SessionRef, options?: RequestOptions): Promise<SessionMetrics> {
-  const output = await withDeadline(options, client.timeout, (signal) => callTool(client, session, 'get_metrics', {}, signal))
-  return decode(MetricsSchema, toolText(output, 'get_metrics'), { label: '[POST /mcp get_metrics]', requestId: output.requestId, status: 200 })
+  const output = await withDeadline('getMetrics', requestOptions(options), client.timeout, (call) => invokeTool(client, session, 'get_metrics', {}, call))
+  return decode(MetricsSchema, toolText(output, 'getMetrics', 'get_metrics'), { op: 'getMetrics', route: 'POST /mcp get_metrics', requestId: output.requestId, status: 200 })
 }

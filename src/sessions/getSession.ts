@@ -1,9 +1,11 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { api } from '../_internal/request.ts'
+import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
-import { toSession, type Session } from '../_internal/toSession.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { requestOptions } from '../_internal/validate.ts'
+import type { Session } from '../types.ts'
+import { toSession } from '../_internal/toSession.ts'
 
 /**
  * Fetches a session by id (`POST /mcp/getSession`) and rebuilds a full handle: `linkUrl`,
@@ -21,6 +23,6 @@ import { toSession, type Session } from '../_internal/toSession.ts'
  */
 export async function getSession(client: Client, session: SessionRef, options?: RequestOptions): Promise<Session> {
   const id = sessionId(session)
-  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/getSession', idempotent: true, body: { sessionId: id } }, signal))
+  const envelope = await withDeadline('getSession', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/getSession', idempotent: true, body: { sessionId: id } }, call))
   return toSession(client, envelope, typeof session === 'object' ? (session as { imageId?: string }).imageId : undefined, id)
 }

@@ -2,9 +2,10 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
-import { api } from '../_internal/request.ts'
+import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { requestOptions } from '../_internal/validate.ts'
 
 const StatusSchema = v.pipe(
   v.looseObject({ status: v.optional(v.string()), Status: v.optional(v.string()) }),
@@ -28,6 +29,6 @@ const StatusSchema = v.pipe(
  * ```
  */
 export async function getSessionStatus(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
-  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: sessionId(session) } }, signal))
+  const envelope = await withDeadline('getSessionStatus', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: sessionId(session) } }, call))
   return decode(StatusSchema, envelope.data, envelope)
 }

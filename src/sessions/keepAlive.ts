@@ -1,8 +1,9 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { api } from '../_internal/request.ts'
+import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { requestOptions } from '../_internal/validate.ts'
 
 /**
  * Resets the session's idle-release timer (`POST /mcp/refreshSessionIdleTime`). Call it at
@@ -18,5 +19,5 @@ import { withDeadline } from '../_internal/signal.ts'
  * ```
  */
 export async function keepAlive(client: Client, session: SessionRef, options?: RequestOptions): Promise<void> {
-  await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', idempotent: true, query: { sessionId: sessionId(session) } }, signal))
+  await withDeadline('keepAlive', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', idempotent: true, query: { sessionId: sessionId(session) } }, call))
 }

@@ -3,8 +3,8 @@ import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
 import { LabelsSchema } from '../_internal/labels.ts'
-import { api } from '../_internal/request.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { api } from '../_internal/transport.ts'
+import { withDeadline } from '../_internal/deadline.ts'
 import { requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const ListSessionsOptionsSchema = v.object({
@@ -52,7 +52,7 @@ export interface SessionPage {
 }
 
 async function page(client: Client, o: v.InferOutput<typeof ListSessionsOptionsSchema>, nextToken: string | undefined): Promise<SessionPage> {
-  const envelope = await withDeadline(o, client.timeout, (signal) => api(
+  const envelope = await withDeadline('listSessions', o, client.timeout, (call) => api(
     client,
     {
       method: 'GET',
@@ -60,7 +60,7 @@ async function page(client: Client, o: v.InferOutput<typeof ListSessionsOptionsS
       idempotent: true,
       query: { maxResults: o.maxResults ?? 10, nextToken: nextToken || undefined, labels: JSON.stringify(o.labels ?? {}) },
     },
-    signal,
+    call,
   ))
   const p = decode(PageSchema, { ...envelope.top, data: envelope.data }, envelope)
   return {

@@ -2,9 +2,9 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
-import { api } from '../_internal/request.ts'
-import { withDeadline } from '../_internal/signal.ts'
-import { nonEmpty, validate } from '../_internal/validate.ts'
+import { api } from '../_internal/transport.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { nonEmpty, requestOptions, validate } from '../_internal/validate.ts'
 
 // `data` is a JSON-encoded string holding the array (PROTOCOL §3.11).
 const ToolsSchema = v.pipe(
@@ -42,6 +42,6 @@ export type ToolInfo = v.InferOutput<typeof ToolsSchema>[number]
  */
 export async function listTools(client: Client, image: string | { readonly imageId?: string }, options?: RequestOptions): Promise<ToolInfo[]> {
   const imageId = validate(nonEmpty('imageId'), typeof image === 'string' ? image : image?.imageId, 'imageId')
-  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/listTools', idempotent: true, query: { imageId } }, signal))
+  const envelope = await withDeadline('listTools', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/listTools', idempotent: true, query: { imageId } }, call))
   return decode(ToolsSchema, envelope.data, envelope)
 }

@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
 import { LabelsSchema } from '../_internal/labels.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { CREATE_TAG } from './createSession.ts'
 import { deleteSession } from './deleteSession.ts'
@@ -53,7 +53,7 @@ export interface ReapSessionsResult {
  */
 export async function reapSessions(client: Client, options: ReapSessionsOptions): Promise<ReapSessionsResult> {
   const o = validate(ReapSessionsOptionsSchema, options, 'options')
-  return withDeadline(o, 300_000, async (signal) => {
+  return withDeadline('reapSessions', o, 300_000, async ({ signal }) => {
     const result: ReapSessionsResult = { deleted: [], kept: [], failed: [] }
     const now = Date.now()
     for await (const { id } of listSessions(client, { labels: o.labels, maxResults: 100, signal })) {

@@ -2,9 +2,10 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
-import { api } from '../_internal/request.ts'
+import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { requestOptions } from '../_internal/validate.ts'
 
 const opt = v.optional(v.nullable(v.string()))
 
@@ -48,6 +49,6 @@ export type SessionInfo = v.InferOutput<typeof SessionInfoSchema>
  * ```
  */
 export async function sessionInfo(client: Client, session: SessionRef, options?: RequestOptions): Promise<SessionInfo> {
-  const envelope = await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/mcp/getMcpResource', idempotent: true, body: { sessionId: sessionId(session) } }, signal))
+  const envelope = await withDeadline('sessionInfo', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/getMcpResource', idempotent: true, body: { sessionId: sessionId(session) } }, call))
   return decode(SessionInfoSchema, envelope.data, envelope)
 }

@@ -1,10 +1,10 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { api } from '../_internal/request.ts'
+import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { withDeadline } from '../_internal/signal.ts'
-import { validate } from '../_internal/validate.ts'
+import { withDeadline } from '../_internal/deadline.ts'
+import { requestOptions, validate } from '../_internal/validate.ts'
 import { LabelsSchema } from '../_internal/labels.ts'
 
 /**
@@ -23,5 +23,5 @@ import { LabelsSchema } from '../_internal/labels.ts'
 export async function setLabels(client: Client, session: SessionRef, labels: Record<string, string>, options?: RequestOptions): Promise<void> {
   const id = sessionId(session)
   const l = validate(v.pipe(LabelsSchema, v.check((o) => Object.keys(o).length > 0, 'labels must not be empty')), labels, 'labels')
-  await withDeadline(options, client.timeout, (signal) => api(client, { method: 'POST', path: '/sdk/SetLabel', idempotent: true, query: { sessionId: id, Labels: JSON.stringify(l) } }, signal))
+  await withDeadline('setLabels', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/sdk/SetLabel', idempotent: true, query: { sessionId: id, Labels: JSON.stringify(l) } }, call))
 }

@@ -1,5 +1,5 @@
 import type { Client } from '../client.ts'
-import type { Session } from '../_internal/toSession.ts'
+import type { Session } from '../types.ts'
 import { createSession, type CreateSessionParams } from './createSession.ts'
 import { deleteSession, type DeleteSessionOptions } from './deleteSession.ts'
 

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { tool } from '../_internal/callTool.ts'
+import { runTool } from '../_internal/runTool.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 
 const ArgsSchema = v.record(v.string(), v.unknown(), 'args must be an object')
@@ -35,7 +35,7 @@ export interface CallToolResult {
 export async function callTool(client: Client, session: SessionRef, name: string, args: Record<string, unknown> = {}, options?: RequestOptions): Promise<CallToolResult> {
   const n = validate(nonEmpty('name'), name, 'name')
   const a = validate(ArgsSchema, args, 'args')
-  const { text, requestId } = await tool(client, session, n, a, options)
+  const { text, requestId } = await runTool(client, session, 'callTool', n, a, options)
   let json: unknown
   try {
     json = JSON.parse(text)

@@ -2,15 +2,16 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
-import { callTool } from '../_internal/callTool.ts'
+import { invokeTool } from '../_internal/invokeTool.ts'
 import { presignedFetch } from '../_internal/presigned.ts'
-import { transportError, untilAborted } from '../_internal/request.ts'
+import { untilAborted } from '../_internal/sleep.ts'
+import { transportError } from '../_internal/transportError.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { openDeadline } from '../_internal/deadline.ts'
 import { deleteStaged, parentDir, presignedUrl, stagePath, syncContext, transferContext } from '../_internal/transfer.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import type { TransferProgress } from './uploadFile.ts'
-import { shellJson } from '../_internal/shellJson.ts'
+import { shellResult } from '../_internal/shellResult.ts'
 
 const DownloadFileOptionsSchema = v.object({
   format: v.optional(v.picklist(['bytes', 'stream'], 'format must be "bytes" or "stream"'), 'bytes'),
@@ -56,21 +57,22 @@ export async function downloadFile(client: Client, session: SessionRef, remotePa
   const id = sessionId(session)
   const path = validate(nonEmpty('remotePath'), remotePath, 'remotePath')
   const o = validate(DownloadFileOptionsSchema, options ?? {}, 'options')
-  const signal = deadline(o, 300_000)
-  const { contextId, contextPath } = await transferContext(client, id, signal)
+  const call = openDeadline('downloadFile', o, 300_000)
+  const { signal } = call
+  const { contextId, contextPath } = await transferContext(client, id, call)
   const { staged, inside } = stagePath(path, contextPath)
   if (!inside) {
     // Copy (not move) into the transfer directory: the user's file stays where it is.
     const command = `mkdir -p ${quote(contextPath)} && cp ${quote(path)} ${quote(staged)}`
-    const out = await callTool(client, id, 'shell', { command, timeout_ms: 60_000 }, signal)
-    if (shellJson(out).exitCode !== 0) throw new AgbError('tool_error', `Cannot read ${path} for download: ${out.text.slice(0, 300)}`, { requestId: out.requestId })
+    const out = await invokeTool(client, id, 'shell', { command, timeout_ms: 60_000 }, call)
+    if (shellResult(out, 'downloadFile').exitCode !== 0) throw new AgbError('tool_error', `downloadFile: cannot read ${path}: ${out.text.slice(0, 300)}`, { requestId: out.requestId })
   }
-  await syncContext(client, { sessionId: id, contextId, path: parentDir(staged), mode: 'upload', wait: true, pollInterval: o.pollInterval ?? 1500 }, signal)
-  const { url } = await presignedUrl(client, 'Download', contextId, staged, signal)
-  const response = await presignedFetch(client, url, { method: 'GET', signal }, (s) => s === 200)
+  await syncContext(client, { sessionId: id, contextId, path: parentDir(staged), mode: 'upload', wait: true, pollInterval: o.pollInterval ?? 1500 }, call)
+  const { url } = await presignedUrl(client, 'Download', contextId, staged, call)
+  const response = await presignedFetch(client, url, { method: 'GET', call }, (s) => s === 200)
   const cleanup = async () => {
-    await deleteStaged(client, contextId, staged, signal)
-    if (!inside) await callTool(client, id, 'delete_file', { path: staged }, signal).catch(() => undefined)
+    await deleteStaged(client, contextId, staged, call)
+    if (!inside) await invokeTool(client, id, 'delete_file', { path: staged }, call).catch(() => undefined)
   }
   const length = Number(response.headers.get('content-length'))
   const total = Number.isFinite(length) && length > 0 ? length : undefined
@@ -91,6 +93,6 @@ export async function downloadFile(client: Client, session: SessionRef, remotePa
   try {
     return new Uint8Array(await untilAborted(signal, new Response(counted).arrayBuffer()))
   } catch (error) {
-    throw transportError(error, signal, `[GET ${url.replace(/[?#].*$/, '')}]`)
+    throw transportError(error, call, `GET ${url.replace(/[?#].*$/, '')}`)
   }
 }

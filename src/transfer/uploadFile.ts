@@ -2,10 +2,10 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
-import { callTool, toolText } from '../_internal/callTool.ts'
+import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { presignedFetch } from '../_internal/presigned.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { deadline } from '../_internal/signal.ts'
+import { openDeadline } from '../_internal/deadline.ts'
 import { deleteStaged, parentDir, presignedUrl, stagePath, syncContext, transferContext } from '../_internal/transfer.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 
@@ -97,21 +97,22 @@ export async function uploadFile(client: Client, session: SessionRef, remotePath
   const path = validate(nonEmpty('remotePath'), remotePath, 'remotePath')
   const o = validate(UploadFileOptionsSchema, options ?? {}, 'options')
   const payload = toBody(body, o.onProgress)
-  const signal = deadline(o, 300_000)
-  const { contextId, contextPath } = await transferContext(client, id, signal)
+  const call = openDeadline('uploadFile', o, 300_000)
+  const { signal } = call
+  const { contextId, contextPath } = await transferContext(client, id, call)
   const { staged, inside } = stagePath(path, contextPath)
   if (!inside && !o.wait) throw new AgbError('invalid_input', `Invalid options.wait: a file outside ${contextPath} must be waited for to be moved into place`)
-  const upload = await presignedUrl(client, 'Upload', contextId, staged, signal)
+  const upload = await presignedUrl(client, 'Upload', contextId, staged, call)
   if (payload.size !== undefined) o.onProgress?.({ loaded: 0, total: payload.size })
-  const put = await presignedFetch(client, upload.url, { method: 'PUT', body: payload.body, contentType: o.contentType, signal }, (s) => s === 200 || s === 201 || s === 204)
+  const put = await presignedFetch(client, upload.url, { method: 'PUT', body: payload.body, contentType: o.contentType, call }, (s) => s === 200 || s === 201 || s === 204)
   await put.body?.cancel()
   const sent = payload.size ?? payload.counted?.() ?? 0
   if (payload.size !== undefined) o.onProgress?.({ loaded: sent, total: sent })
-  const synced = await syncContext(client, { sessionId: id, contextId, path: parentDir(staged), mode: 'download', wait: o.wait, pollInterval: o.pollInterval ?? 1500 }, signal)
+  const synced = await syncContext(client, { sessionId: id, contextId, path: parentDir(staged), mode: 'download', wait: o.wait, pollInterval: o.pollInterval ?? 1500 }, call)
   if (o.wait) {
-    await deleteStaged(client, contextId, staged, signal)
+    await deleteStaged(client, contextId, staged, call)
     const target = inside ? staged : path
-    if (!inside) toolText(await callTool(client, id, 'move_file', { source: staged, destination: target }, signal), 'move_file')
+    if (!inside) toolText(await invokeTool(client, id, 'move_file', { source: staged, destination: target }, call), 'uploadFile', 'move_file')
   }
   const etag = put.headers.get('etag')
   return {

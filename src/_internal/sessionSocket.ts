@@ -1,7 +1,7 @@
 import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
-import { sleep } from './signal.ts'
-import { socketClosers } from './sockets.ts'
+import { sleep } from './sleep.ts'
+import { socketClosers } from './socketClosers.ts'
 
 /** The part of the WebSocket API we use; the global one, `ws`'s and workerd's all fit. */
 export interface SocketLike {
@@ -23,7 +23,7 @@ export interface Connection {
 type Ctor = new (url: string, options?: { headers?: Record<string, string> }) => SocketLike
 
 const connections = new Map<string, Promise<Connection>>()
-/** Reconnect backoff per session socket: 0.5 s growing ×1.5 up to 5 s (PROTOCOL §7). */
+/** Reconnect backoff per session socket: 0.5 s growing ×1.5 up to 5 s (as the official SDKs do). */
 const backoffs = new Map<string, { delay: number; until: number }>()
 
 const HEARTBEAT_MS = 20_000
@@ -54,7 +54,7 @@ function closeSession(sessionId: string) {
 
 function adopt(key: string, socket: SocketLike): Connection {
   const connection: Connection = { socket, routes: new Map(), lastFrame: Date.now() }
-  // The official TS SDK's heartbeat: a text frame every 20 s (PROTOCOL §7).
+  // The official TS SDK's heartbeat: a text frame every 20 s (as the official SDKs do).
   const heartbeat = setInterval(() => {
     if (socket.readyState === 1) socket.send('{"type":"ping"}')
   }, HEARTBEAT_MS)
