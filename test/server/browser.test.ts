@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../server/index.ts'
@@ -147,6 +150,25 @@ describe('browser sessions', () => {
     expect(browser.isConnected()).toBe(true)
     await browser.close()
   })
+
+  it("runs the README's Playwright example against AGB Local (agb-micro as users import it)", async () => {
+    const root = join(import.meta.dirname, '../..')
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const block = /<!-- agb-local-browser-example -->\n```ts\n([\s\S]*?)\n```/.exec(readme)?.[1]
+    expect(block).toContain('connectOverCDP')
+    // Inside the repository, so `agb-micro` resolves to the built package by its name.
+    const file = join(root, `.tmp-readme-browser-${process.pid}.ts`)
+    writeFileSync(file, block!)
+    try {
+      const stdout = await new Promise<string>((resolve, reject) => {
+        execFile(join(root, 'node_modules/.bin/tsx'), [file], { cwd: root, timeout: 90_000, env: { ...process.env, AGB_ENDPOINT: server.url, AGB_API_KEY: local.apiKey } },
+          (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)))
+      })
+      expect(stdout).toMatch(/^AGB Local test page\nscreenshot: \d{4,} bytes\n$/)
+    } finally {
+      rmSync(file, { force: true })
+    }
+  }, 120_000)
 
   it('answers the LLM-driven browser agent tools with a tool error saying they are not available', async () => {
     const { id } = await browserSession()
