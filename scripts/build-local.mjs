@@ -37,4 +37,4 @@ const types = await rollup({ input: 'server/index.ts', external: [/^node:/], plu
 await types.write({ file: `${out}/index.d.mts`, format: 'es' })
 await types.close()
 const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
-for (const file of walk('server').filter((f) => /\.(py|cjs|sh)$/.test(f))) copyFileSync(file, join(out, file.split('/').pop()))
+for (const file of walk('server').filter((f) => /\.(py|cjs|sh|java|R)$/.test(f))) copyFileSync(file, join(out, file.split('/').pop()))

@@ -3,12 +3,13 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import type { LocalConfig } from '../config.ts'
 import { findInterpreter } from '../sandbox/findInterpreter.ts'
+import type { Runtime } from '../sandbox/findInterpreter.ts'
 import type { SandboxProcess } from '../sandbox/Sandbox.ts'
 import { truncateOutput, truncationMarker, utf8Prefix } from '../sandbox/truncateOutput.ts'
 import type { Session } from '../sessions/Session.ts'
 
-/** Languages with a stateful kernel. */
-export type KernelLanguage = 'python' | 'javascript'
+/** Languages with a stateful kernel (every run_code language). */
+export type KernelLanguage = 'python' | 'javascript' | 'java' | 'r'
 
 /** Output as it happens (streamed over the session WebSocket). */
 export type KernelEvent =
@@ -41,7 +42,7 @@ export interface ExecuteOptions {
   /**
    * Cancels the execution: a queued one never starts; a running python one is interrupted
    * (KeyboardInterrupt; the kernel and its state survive unless it does not stop within 2 s);
-   * a running javascript one kills the kernel. The run then ends with error `Cancelled` and
+   * a running javascript, java or r one kills the kernel. The run then ends with error `Cancelled` and
    * no further events.
    */
   signal?: AbortSignal
@@ -61,10 +62,66 @@ export const CANCELLED: KernelError = { name: 'Cancelled', value: '', traceback:
 /** How long an interrupted python run may take to stop before the kernel is killed. */
 const INTERRUPT_GRACE_MS = 2000
 
-const DRIVERS: Record<KernelLanguage, { runtime: 'python' | 'node'; file: string; flags: string[]; env: Record<string, string>; interruptible: boolean }> = {
-  // PYTHONUNBUFFERED: python programs the user starts stream their output too.
-  python: { runtime: 'python', file: 'pythonDriver.py', flags: ['-u', '-c'], env: { PYTHONUNBUFFERED: '1' }, interruptible: true },
-  javascript: { runtime: 'node', file: 'nodeDriver.cjs', flags: ['-e'], env: {}, interruptible: false },
+/** How to start one language's REPL driver (a source file next to this module) and talk to it. */
+interface Driver {
+  runtime: Runtime
+  file: string
+  /** The command line, given the interpreter found and the driver's source. */
+  argv(command: string, source: string): string[]
+  /** Extra environment, given the driver's source. */
+  env(source: string): Record<string, string>
+  /**
+   * `json`: one JSON line `{code, count}` per request. `framed`: a `<count> <byteLength>` line then
+   * the code's bytes (for drivers without a JSON parser at hand).
+   */
+  request: 'json' | 'framed'
+  /** Whether a cancel can interrupt a running execution (else the kernel is killed). */
+  interruptible: boolean
+  /** What to install when the interpreter is missing. */
+  needs: string
+}
+
+/**
+ * java: the driver is written into the sandbox's /tmp by the sandbox's own shell (nothing is
+ * written from the host into the session root, which sandboxed code controls) and run by the
+ * single-file source launcher; the driver deletes it once started. SerialGC and no perf-data
+ * file keep the JVM small and quiet inside the session's memory limit.
+ */
+const JAVA_BOOT = 'd=$(mktemp -d) && printf %s "$AGB_JAVA_DRIVER" > "$d/AgbJavaKernel.java" && unset AGB_JAVA_DRIVER && ' +
+  'exec "$0" -XX:+UseSerialGC -XX:-UsePerfData -Dfile.encoding=UTF-8 --add-opens java.base/java.io=ALL-UNNAMED "$d/AgbJavaKernel.java" "$d"'
+
+const DRIVERS: Record<KernelLanguage, Driver> = {
+  python: {
+    runtime: 'python',
+    file: 'pythonDriver.py',
+    argv: (command, source) => [command, '-u', '-c', source],
+    // PYTHONUNBUFFERED: python programs the user starts stream their output too. MPLBACKEND:
+    // matplotlib renders off-screen (no display in a sandbox); the driver shows the figures.
+    env: () => ({ PYTHONUNBUFFERED: '1', MPLBACKEND: 'Agg' }),
+    request: 'json',
+    interruptible: true,
+    needs: 'python3 not found',
+  },
+  javascript: { runtime: 'node', file: 'nodeDriver.cjs', argv: (command, source) => [command, '-e', source], env: () => ({}), request: 'json', interruptible: false, needs: 'node not found' },
+  java: {
+    runtime: 'java',
+    file: 'javaDriver.java',
+    argv: (command) => ['/bin/sh', '-c', JAVA_BOOT, command],
+    env: (source) => ({ AGB_JAVA_DRIVER: source }),
+    request: 'framed',
+    interruptible: false,
+    needs: 'needs a JDK: jshell not found on PATH',
+  },
+  r: {
+    runtime: 'r',
+    file: 'rDriver.R',
+    // The driver travels in the environment: R's -e has a length limit, and a file would have to be written into the session.
+    argv: (command) => [command, '--no-save', '--no-restore', '-e', 'eval(parse(text = Sys.getenv("AGB_R_DRIVER")))'],
+    env: (source) => ({ AGB_R_DRIVER: source }),
+    request: 'framed',
+    interruptible: false,
+    needs: 'Rscript not found on PATH',
+  },
 }
 const sources = new Map<string, string>()
 
@@ -75,6 +132,22 @@ function driverSource(file: string): string {
     sources.set(file, source)
   }
   return source
+}
+
+/** The message of a run_code call in a language whose interpreter this machine lacks. */
+export function notAvailable(language: KernelLanguage): string {
+  return `language '${language}' is not available in AGB Local on this machine (${DRIVERS[language].needs})`
+}
+
+/** Whether the interpreter of `language` is installed (checked once per process). */
+export function kernelAvailable(config: LocalConfig, language: KernelLanguage): boolean {
+  return findInterpreter(DRIVERS[language].runtime, config.isolation === 'bwrap') !== null
+}
+
+function encodeRequest(driver: Driver, code: string, count: number): string | Buffer {
+  if (driver.request === 'json') return JSON.stringify({ code, count }) + '\n'
+  const body = Buffer.from(code, 'utf8')
+  return Buffer.concat([Buffer.from(`${count} ${body.length}\n`), body])
 }
 
 interface Pending {
@@ -101,11 +174,12 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
 
   function start(): SandboxProcess {
     const interpreter = findInterpreter(driver.runtime, config.isolation === 'bwrap')
-    if (!interpreter) throw new Error(`${language} is not available in AGB Local (no interpreter found)`)
+    if (!interpreter) throw new Error(notAvailable(language))
+    const source = driverSource(driver.file)
     const proc = session.sandbox.spawn({
-      argv: [interpreter.command, ...driver.flags, driverSource(driver.file)],
+      argv: driver.argv(interpreter.command, source),
       roBinds: interpreter.roBinds,
-      env: driver.env,
+      env: driver.env(source),
       stdin: true,
       events: true,
     })
@@ -191,7 +265,7 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
       stuck.unref()
     } else {
       current.finish(CANCELLED)
-      shutdown() // arbitrary javascript cannot be interrupted: a fresh kernel next time
+      shutdown() // arbitrary javascript/java/r code cannot be interrupted: a fresh kernel next time
     }
   }
 
@@ -199,6 +273,11 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     if (options.signal?.aborted) {
       const count = session.executionCounts.get(language) ?? 0
       return Promise.resolve({ results: [], stdout: [], stderr: [], error: CANCELLED, executionCount: count, executionTime: 0 })
+    }
+    if (!child && !kernelAvailable(config, language)) {
+      // Not installed: nothing ran, so the execution count stays.
+      const count = session.executionCounts.get(language) ?? 0
+      return Promise.resolve({ results: [], stdout: [], stderr: [], error: { name: 'KernelError', value: notAvailable(language), traceback: '' }, executionCount: count, executionTime: 0 })
     }
     const count = (session.executionCounts.get(language) ?? 0) + 1
     session.executionCounts.set(language, count)
@@ -231,7 +310,7 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
       options.signal?.addEventListener('abort', onAbort, { once: true })
       try {
         child ??= start()
-        child.stdin?.write(JSON.stringify({ code, count }) + '\n')
+        child.stdin?.write(encodeRequest(driver, code, count))
       } catch (e) {
         current.finish({ name: 'KernelError', value: (e as Error).message, traceback: '' })
       }

@@ -80,40 +80,506 @@ class _EventStream(io.TextIOBase):
 sys.stdout = _EventStream('stdout')
 sys.stderr = _EventStream('stderr')
 
-_MIME_REPRS = (
-    ('_repr_html_', 'text/html'),
-    ('_repr_markdown_', 'text/markdown'),
-    ('_repr_svg_', 'image/svg+xml'),
-    ('_repr_png_', 'image/png'),
-    ('_repr_jpeg_', 'image/jpeg'),
-    ('_repr_latex_', 'text/latex'),
-    ('_repr_json_', 'application/json'),
+# ---- Rich output, as IPython formats it (PROTOCOL: result items keyed by MIME type) ----
+
+# IPython's DisplayFormatter order; values of the byte formats travel base64-encoded.
+_FORMATTERS = (
+    ('text/html', '_repr_html_'),
+    ('text/markdown', '_repr_markdown_'),
+    ('image/svg+xml', '_repr_svg_'),
+    ('image/png', '_repr_png_'),
+    ('image/jpeg', '_repr_jpeg_'),
+    ('text/latex', '_repr_latex_'),
+    ('application/json', '_repr_json_'),
+    ('application/javascript', '_repr_javascript_'),
+    ('application/pdf', '_repr_pdf_'),
 )
+_BINARY = ('image/png', 'image/jpeg', 'application/pdf')
 
 
-def _mime_bundle(value):
-    bundle = {'text/plain': repr(value)}
-    for attr, mime in _MIME_REPRS:
-        method = getattr(value, attr, None)
-        if not callable(method):
+def _formatter_error(obj, attr):
+    # IPython prints a failing repr method's traceback and shows the other formats.
+    exc = sys.exc_info()[1]
+    sys.stderr.write('Error in %s.%s:\n%s' % (type(obj).__name__, attr, _user_traceback(exc)))
+
+
+def _method(obj, attr):
+    if inspect.isclass(obj):  # a class is displayed by its repr, not by its unbound methods
+        return None
+    try:
+        method = getattr(obj, attr, None)
+    except Exception:
+        return None
+    return method if callable(method) else None
+
+
+def _is_figure(obj):
+    return type(obj).__module__.startswith('matplotlib.') and hasattr(obj, 'savefig') and hasattr(obj, 'canvas')
+
+
+_shown_figures = set()  # ids of the figures displayed by the cell in progress
+
+
+def _figure_png(fig):
+    _shown_figures.add(id(fig))
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', bbox_inches='tight')  # as matplotlib-inline does
+    return buf.getvalue()
+
+
+def _clean(mime, value):
+    """A JSON-ready bundle value: base64 for the byte formats, text for the others."""
+    if mime in _BINARY or (mime.startswith('image/') and mime != 'image/svg+xml'):
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return base64.b64encode(bytes(value)).decode('ascii')
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode('utf-8', 'replace')
+    if mime == 'application/json' or mime.endswith('+json'):
+        json.dumps(value)  # raises (and the format is dropped) when it is not JSON data
+        return value
+    return value if isinstance(value, (str, dict, list, int, float, bool)) or value is None else str(value)
+
+
+def _format(obj, include=None, exclude=None):
+    """IPython's MIME bundle of obj: _repr_mimebundle_ first, then the _repr_*_ methods, then repr."""
+    data = {}
+    method = _method(obj, '_repr_mimebundle_')
+    if method is not None:
+        try:
+            out = method(include=include, exclude=exclude)
+            if isinstance(out, tuple):  # (data, metadata)
+                out = out[0]
+            if isinstance(out, dict):
+                data.update(out)
+        except Exception:
+            _formatter_error(obj, '_repr_mimebundle_')
+    for mime, attr in _FORMATTERS:
+        if mime in data:
+            continue
+        method = _method(obj, attr)
+        if method is None:
             continue
         try:
             out = method()
         except Exception:
+            _formatter_error(obj, attr)
             continue
-        if out is None:
-            continue
-        if isinstance(out, tuple):  # (data, metadata) form
+        if isinstance(out, tuple):
             out = out[0]
-        if isinstance(out, bytes):
-            out = base64.b64encode(out).decode('ascii')
-        bundle[mime] = out
+        if out is not None:
+            data[mime] = out
+    if _is_figure(obj) and 'image/png' not in data:
+        try:
+            data['image/png'] = _figure_png(obj)
+        except Exception:
+            _formatter_error(obj, 'savefig')
+    if 'text/plain' not in data:
+        try:
+            data['text/plain'] = repr(obj)
+        except Exception:
+            _formatter_error(obj, '__repr__')
+            data['text/plain'] = '<%s object>' % type(obj).__name__
+    bundle = {}
+    for mime, value in data.items():
+        if not isinstance(mime, str) or (include and mime not in include) or (exclude and mime in exclude):
+            continue
+        try:
+            bundle[mime] = _clean(mime, value)
+        except Exception:
+            sys.stderr.write('Dropped %s output of %s: not JSON data\n' % (mime, type(obj).__name__))
     return bundle
 
 
-def display(*values):
-    for value in values:
-        _emit({'type': 'result', 'data': _mime_bundle(value), 'isMainResult': False})
+def _publish(bundle, main=False):
+    if not bundle:
+        return
+    sys.stdout.flush()  # output printed before a display comes before it
+    sys.stderr.flush()
+    _emit({'type': 'result', 'data': bundle, 'isMainResult': main})
+
+
+def _show(obj, include=None, exclude=None, raw=False):
+    if raw and isinstance(obj, dict):
+        _publish({m: _clean(m, v) for m, v in obj.items()})
+        return
+    method = _method(obj, '_ipython_display_')
+    if method is not None:
+        method()  # the object displays itself
+        return
+    _publish(_format(obj, include, exclude))
+
+
+class DisplayHandle(object):
+    """What display(..., display_id=...) returns: update() shows the new value as a new output."""
+
+    def __init__(self, display_id=None):
+        self.display_id = display_id or os.urandom(16).hex()
+
+    def display(self, obj, **kwargs):
+        display(obj, **kwargs)
+
+    def update(self, obj, **kwargs):
+        display(obj, **kwargs)
+
+
+def display(*objs, include=None, exclude=None, metadata=None, transient=None, display_id=None, raw=False, clear=False, **kwargs):
+    """IPython's display(): each object becomes a result with all the MIME formats it has."""
+    for obj in objs:
+        _show(obj, include, exclude, raw)
+    if display_id:
+        return DisplayHandle(None if display_id is True else display_id)
+    return None
+
+
+def _show_figures():
+    """Shows and closes every open pyplot figure, as matplotlib-inline does after a cell or at plt.show()."""
+    plt = sys.modules.get('matplotlib.pyplot')
+    if plt is None:
+        return
+    try:
+        from matplotlib._pylab_helpers import Gcf
+        figures = [manager.canvas.figure for manager in Gcf.get_all_fig_managers()]
+    except Exception:
+        return
+    try:
+        for fig in figures:
+            if id(fig) in _shown_figures:  # already displayed in this cell (e.g. its last expression)
+                continue
+            try:
+                png = _figure_png(fig)
+            except Exception:
+                _formatter_error(fig, 'savefig')
+                continue
+            _publish({'image/png': base64.b64encode(png).decode('ascii'), 'text/plain': repr(fig)})
+    finally:
+        plt.close('all')
+
+
+def _hook_pyplot(plt):
+    def show(*args, **kwargs):
+        _show_figures()
+
+    show.__doc__ = getattr(plt.show, '__doc__', None)
+    plt.show = show
+
+
+def _hook_ipython_display(module):
+    # The real IPython prints display() arguments as text when no IPython shell runs: route
+    # its display functions to this kernel instead.
+    for name, value in (('display', display), ('publish_display_data', lambda data, metadata=None, **kw: _publish({m: _clean(m, v) for m, v in data.items()})),
+                        ('clear_output', lambda wait=False: None), ('update_display', lambda obj, *, display_id, **kw: display(obj, **kw))):
+        if name in vars(module):  # not hasattr: IPython.core.display warns on deprecated names
+            setattr(module, name, value)
+    handle = vars(module).get('DisplayHandle')
+    if isinstance(handle, type):
+        handle.display = DisplayHandle.display
+        handle.update = DisplayHandle.update
+
+
+class _HookedLoader(object):
+    """Runs a hook on a module right after it is loaded (before anyone can import names from it)."""
+
+    def __init__(self, inner, hook):
+        self._inner = inner
+        self._hook = hook
+
+    def create_module(self, spec):
+        return self._inner.create_module(spec)
+
+    def exec_module(self, module):
+        self._inner.exec_module(module)
+        try:
+            self._hook(module)
+        except Exception:
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+class _PostImportHooks(object):
+    """First on sys.meta_path: finds hooked modules through the other finders and wraps their loader."""
+
+    hooks = {
+        'matplotlib.pyplot': _hook_pyplot,
+        'IPython.core.display_functions': _hook_ipython_display,
+        'IPython.core.display': _hook_ipython_display,
+    }
+
+    def find_spec(self, name, path=None, target=None):
+        hook = self.hooks.get(name)
+        if hook is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, 'find_spec'):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, 'exec_module'):
+                    spec.loader = _HookedLoader(spec.loader, hook)
+                return spec
+        return None
+
+
+def _ipython_shim():
+    """Module namespaces of a small IPython.display look-alike, for when IPython is not installed."""
+
+    class DisplayObject(object):
+        _read_flags = 'r'
+
+        def __init__(self, data=None, url=None, filename=None, metadata=None):
+            if isinstance(data, str) and url is None and filename is None:
+                if data.startswith(('http://', 'https://')) and '\n' not in data:
+                    url, data = data, None
+                elif '\n' not in data and len(data) < 4096 and os.path.isfile(data):
+                    filename, data = data, None
+            self.data, self.url, self.filename = data, url, filename
+            self.metadata = dict(metadata or {})
+            self.reload()
+            self._check_data()
+
+        def __repr__(self):
+            return '<IPython.core.display.%s object>' % type(self).__name__
+
+        def _check_data(self):
+            pass
+
+        def _data_and_metadata(self):
+            return (self.data, self.metadata) if self.metadata else self.data
+
+        def reload(self):
+            if self.filename is not None:
+                with open(self.filename, self._read_flags) as f:
+                    self.data = f.read()
+            elif self.url is not None and getattr(self, 'embed', True):
+                import urllib.request
+                with urllib.request.urlopen(self.url) as response:
+                    data = response.read()
+                self.data = data if 'b' in self._read_flags else data.decode('utf-8', 'replace')
+
+    class TextDisplayObject(DisplayObject):
+        def _check_data(self):
+            if self.data is not None and not isinstance(self.data, str):
+                raise TypeError('%s expects text, not %r' % (type(self).__name__, self.data))
+
+    class HTML(TextDisplayObject):
+        def _repr_html_(self):
+            return self._data_and_metadata()
+
+        def __html__(self):
+            return self._repr_html_()
+
+    class Markdown(TextDisplayObject):
+        def _repr_markdown_(self):
+            return self._data_and_metadata()
+
+    class Math(TextDisplayObject):
+        def _repr_latex_(self):
+            s = r'$\displaystyle %s$' % self.data.strip('$')
+            return (s, self.metadata) if self.metadata else s
+
+    class Latex(TextDisplayObject):
+        def _repr_latex_(self):
+            return self._data_and_metadata()
+
+    class Pretty(TextDisplayObject):
+        def __repr__(self):
+            return self.data
+
+    class Javascript(TextDisplayObject):
+        def __init__(self, data=None, url=None, filename=None, lib=None, css=None):
+            super().__init__(data=data, url=url, filename=filename)
+
+        def _repr_javascript_(self):
+            return self._data_and_metadata()
+
+    class SVG(DisplayObject):
+        _read_flags = 'rb'
+
+        def _check_data(self):
+            data = self.data
+            if isinstance(data, bytes):
+                data = data.decode('utf-8', 'replace')
+            if isinstance(data, str):
+                at = data.find('<svg')  # drop an XML prolog or doctype, as IPython does
+                data = data[at:] if at > 0 else data
+            self.data = data
+
+        def _repr_svg_(self):
+            return self._data_and_metadata()
+
+    class JSON(DisplayObject):
+        def __init__(self, data=None, url=None, filename=None, expanded=False, metadata=None, root='root', **kwargs):
+            self.metadata = {'expanded': expanded, 'root': root}
+            self.metadata.update(metadata or {})
+            self.metadata.update(kwargs)
+            super().__init__(data=data, url=url, filename=filename, metadata=self.metadata)
+
+        def _check_data(self):
+            if isinstance(self.data, (bytes, str)):
+                self.data = json.loads(self.data)
+            if not isinstance(self.data, (dict, list)):
+                raise TypeError('JSON expects a dict or a list, not %r' % type(self.data).__name__)
+
+        def _repr_json_(self):
+            return self.data, self.metadata
+
+    class Image(DisplayObject):
+        _read_flags = 'rb'
+        _FORMATS = {'png': 'image/png', 'jpeg': 'image/jpeg', 'jpg': 'image/jpeg', 'gif': 'image/gif', 'webp': 'image/webp'}
+
+        def __init__(self, data=None, url=None, filename=None, format=None, embed=None, width=None, height=None, retina=False, unconfined=False, metadata=None, alt=None):
+            if isinstance(data, bytes):
+                pass
+            elif filename is None and url is None and isinstance(data, str):
+                if data.startswith(('http://', 'https://')):
+                    url, data = data, None
+                else:
+                    filename, data = data, None
+            source = filename or url or ''
+            if format is None and '.' in source:
+                format = source.rsplit('.', 1)[-1].lower()
+            self.embed = (url is None) if embed is None else embed
+            self.format = format
+            self.width, self.height, self.alt = width, height, alt
+            super().__init__(data=data, url=url, filename=filename, metadata=metadata)
+
+        def _check_data(self):
+            data = self.data
+            if isinstance(data, bytes):
+                if data[:8] == b'\x89PNG\r\n\x1a\n':
+                    self.format = 'png'
+                elif data[:3] == b'\xff\xd8\xff':
+                    self.format = 'jpeg'
+                elif data[:6] in (b'GIF87a', b'GIF89a'):
+                    self.format = 'gif'
+            if self.embed and self.format not in self._FORMATS:
+                raise ValueError('Cannot embed the %r image format' % self.format)
+
+        @property
+        def mimetype(self):
+            return self._FORMATS.get(self.format)
+
+        def _metadata(self):
+            md = dict(self.metadata)
+            if self.width:
+                md['width'] = self.width
+            if self.height:
+                md['height'] = self.height
+            if self.alt:
+                md['alt'] = self.alt
+            return md
+
+        def _repr_mimebundle_(self, include=None, exclude=None):
+            if self.embed:
+                return {self.mimetype: self.data}, self._metadata()
+            attrs = ''.join(' %s="%s"' % (k, v) for k, v in (('width', self.width), ('height', self.height), ('alt', self.alt)) if v)
+            return {'text/html': '<img src="%s"%s/>' % (self.url, attrs)}, {}
+
+        def _repr_png_(self):
+            return self.data if self.embed and self.format == 'png' else None
+
+        def _repr_jpeg_(self):
+            return self.data if self.embed and self.format in ('jpeg', 'jpg') else None
+
+    class IFrame(object):
+        def __init__(self, src, width, height, extras=None, **kwargs):
+            self.src, self.width, self.height, self.extras, self.params = src, width, height, extras or [], kwargs
+
+        def _repr_html_(self):
+            from urllib.parse import urlencode
+            params = ('?' + urlencode(self.params)) if self.params else ''
+            return '<iframe width="%s" height="%s" src="%s%s" frameborder="0" allowfullscreen %s></iframe>' % (
+                self.width, self.height, self.src, params, ' '.join(self.extras))
+
+    def _display_as(mime):
+        def show(*objs, raw=False, metadata=None):
+            for obj in objs:
+                if raw:
+                    _publish({mime: _clean(mime, obj)})
+                else:
+                    display(obj, include=[mime])
+        show.__name__ = 'display_' + mime.split('/')[-1].split('+')[0]
+        return show
+
+    def publish_display_data(data, metadata=None, source=None, *, transient=None, **kwargs):
+        _publish({m: _clean(m, v) for m, v in data.items()})
+
+    def update_display(obj, *, display_id, **kwargs):
+        display(obj, **kwargs)
+
+    def clear_output(wait=False):
+        pass  # outputs of a run are a list that only grows
+
+    names = dict(
+        display=display, DisplayHandle=DisplayHandle, DisplayObject=DisplayObject, TextDisplayObject=TextDisplayObject,
+        HTML=HTML, Markdown=Markdown, Math=Math, Latex=Latex, Pretty=Pretty, Javascript=Javascript, SVG=SVG, JSON=JSON,
+        Image=Image, IFrame=IFrame, publish_display_data=publish_display_data, update_display=update_display,
+        clear_output=clear_output,
+        display_html=_display_as('text/html'), display_markdown=_display_as('text/markdown'),
+        display_svg=_display_as('image/svg+xml'), display_png=_display_as('image/png'),
+        display_jpeg=_display_as('image/jpeg'), display_latex=_display_as('text/latex'),
+        display_json=_display_as('application/json'), display_javascript=_display_as('application/javascript'),
+        display_pretty=_display_as('text/plain'),
+    )
+    for value in names.values():
+        if isinstance(value, type):
+            value.__module__ = 'IPython.core.display'
+    return {
+        'IPython': dict(display=display, get_ipython=lambda: None, version_info=(0, 0, 0, 'agb-local-shim'), __version__='0.0.0+agb-local-shim'),
+        'IPython.display': names,
+        'IPython.core': {},
+        'IPython.core.display': names,
+        'IPython.core.display_functions': names,
+    }
+
+
+class _ShimLoader(object):
+    def __init__(self, namespace):
+        self._namespace = namespace
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__dict__.update(self._namespace)
+
+
+class _IPythonShimFinder(object):
+    """Last on sys.meta_path: serves the shim only when no installed IPython was found first."""
+
+    _modules = None
+
+    def find_spec(self, name, path=None, target=None):
+        if name != 'IPython' and not name.startswith('IPython.'):
+            return None
+        if self._modules is None:
+            _IPythonShimFinder._modules = _ipython_shim()
+        namespace = self._modules.get(name)
+        if namespace is None:
+            return None
+        import importlib.machinery
+        package = name in ('IPython', 'IPython.core')
+        spec = importlib.machinery.ModuleSpec(name, _ShimLoader(namespace), is_package=package)
+        if package:
+            spec.submodule_search_locations = []
+        return spec
+
+
+sys.meta_path.insert(0, _PostImportHooks())
+sys.meta_path.append(_IPythonShimFinder())
+
+
+def _last_expression_muted(code, node):
+    """IPython shows no result when the last expression ends with ';'."""
+    lines = code.splitlines(True)
+    end_line, end_col = getattr(node, 'end_lineno', None), getattr(node, 'end_col_offset', None)
+    if end_line is None or end_line > len(lines):
+        return False
+    rest = lines[end_line - 1].encode('utf-8')[end_col:].decode('utf-8', 'replace') + ''.join(lines[end_line:])
+    rest = '\n'.join(line.split('#', 1)[0] for line in rest.splitlines())
+    return rest.strip().startswith(';')
 
 
 _globals = {'__name__': '__main__', '__builtins__': __builtins__, 'display': display}
@@ -131,22 +597,38 @@ def _execute(code, count):
     filename = '<cell-%d>' % count
     # Registered so tracebacks can show the offending source lines.
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    _shown_figures.clear()
     tree = ast.parse(code, filename, 'exec')
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
-    _run(compile(tree, filename, 'exec', flags=_FLAGS))
-    if last is not None:
-        value = _run(compile(last, filename, 'eval', flags=_FLAGS))
-        if value is not None:
-            _globals['_'] = value
-            _emit({'type': 'result', 'data': _mime_bundle(value), 'isMainResult': True})
+        node = tree.body.pop()
+        last = ast.Expression(node.value)
+        muted = _last_expression_muted(code, node)
+    try:
+        _run(compile(tree, filename, 'exec', flags=_FLAGS))
+        if last is not None:
+            value = _run(compile(last, filename, 'eval', flags=_FLAGS))
+            if value is not None and not muted:
+                _globals['_'] = value
+                if _method(value, '_ipython_display_') is not None:
+                    value._ipython_display_()
+                else:
+                    _publish(_format(value), main=True)
+    finally:
+        # Figures drawn in the cell and not shown yet are shown now, also when the cell failed.
+        _show_figures()
 
 
 def _user_traceback(exc):
     tb = exc.__traceback__
-    # Drop the driver's own frames: the user only wrote the cell.
-    while tb is not None and not tb.tb_frame.f_code.co_filename.startswith('<cell-'):
+    # Drop the driver's own frames: start at the cell's code, or (an error in a library's repr
+    # method called by the driver) after the driver's frames.
+    cell = tb
+    while cell is not None and not cell.tb_frame.f_code.co_filename.startswith('<cell-'):
+        cell = cell.tb_next
+    if cell is not None:
+        tb = cell
+    while tb is not None and tb.tb_frame.f_code.co_filename == '<string>':
         tb = tb.tb_next
     if isinstance(exc, SyntaxError):
         return ''.join(traceback.format_exception_only(type(exc), exc))

@@ -46,12 +46,19 @@ function find(runtime: Runtime, sandboxed: boolean): Interpreter | null {
       const exec = realpathSync(process.execPath)
       return { command: exec, roBinds: underUsr(exec) ? [] : [dirname(dirname(exec))] }
     }
-    case 'java':
+    case 'java': {
+      // The java kernel needs the JDK's jdk.jshell module: the `java` next to `jshell`, not
+      // whatever `java` (maybe a JRE) comes first on PATH.
+      const jshell = findExecutable('jshell')
+      if (!jshell) return null
+      const java = `${dirname(realpathSync(jshell))}/java`
+      if (!existsSync(java)) return null
+      return { command: java, roBinds: underUsr(java) ? [] : [dirname(dirname(java))] }
+    }
     case 'r': {
-      const found = findExecutable(runtime === 'java' ? 'java' : 'Rscript')
+      const found = findExecutable('Rscript')
       if (!found) return null
       const real = realpathSync(found)
-      // e.g. /usr/bin/java -> /etc/alternatives/java -> /usr/lib/jvm/...: the real binary.
       return { command: real, roBinds: underUsr(real) ? [] : [dirname(dirname(real))] }
     }
   }

@@ -29,7 +29,7 @@ const ROOT_LINKS: Array<[string, string]> = [['bin', 'usr/bin'], ['sbin', 'usr/s
 // The few /etc entries interpreters and TLS/DNS need; never the host's passwd or shadow.
 const ETC_NAMES = new Set(['alternatives', 'ssl', 'ca-certificates', 'ca-certificates.conf', 'resolv.conf', 'hosts', 'host.conf',
   'nsswitch.conf', 'gai.conf', 'protocols', 'services', 'localtime', 'timezone', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d',
-  'mime.types', 'os-release', 'debian_version', 'environment', 'R'])
+  'mime.types', 'os-release', 'debian_version', 'environment', 'R', 'matplotlibrc', 'fonts'])
 const ETC_PREFIXES = ['java-', 'python3']
 
 let etcEntries: string[] | undefined

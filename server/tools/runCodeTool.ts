@@ -1,6 +1,5 @@
 import type { KernelLanguage, KernelRun } from '../kernels/createKernel.ts'
 import { kernelFor } from '../kernels/kernelFor.ts'
-import { runOneShot } from '../kernels/runOneShot.ts'
 import type { Tool, ToolResult } from './Tool.ts'
 import { textResult } from './Tool.ts'
 import { MAX_TIMER_MS } from '../config.ts'
@@ -17,12 +16,13 @@ function formatRun(run: KernelRun): string {
 }
 
 /**
- * `run_code`: python/javascript in per-session stateful kernels, java/r one-shot when installed.
- * Exceptions in user code are data (`executionError`), not tool errors.
+ * `run_code`: every language in a per-session stateful kernel (python, javascript, java via
+ * JShell, R), started on first use. Exceptions in user code are data (`executionError`), not
+ * tool errors; a missing interpreter, empty code or a bad argument is a tool error.
  */
 export const runCodeTool: Tool = {
   name: 'run_code',
-  description: 'Execute code (python, javascript, java, r) in the sandbox; python and javascript keep state between calls.',
+  description: 'Execute code (python, javascript, java, r) in the sandbox; each language keeps its state between calls.',
   inputSchema: {
     type: 'object',
     properties: { code: { type: 'string' }, language: { type: 'string', enum: LANGUAGES }, timeout_s: { type: 'integer' } },
@@ -32,14 +32,13 @@ export const runCodeTool: Tool = {
     const code = args.code
     const language = String(args.language ?? 'python').trim().toLowerCase()
     if (typeof code !== 'string') return textResult('Error: code must be a string', true)
+    // The service rejects empty code. Its exact answer is not documented (unverified): a tool
+    // error with a clear message is a failure for every client (the SDK's tool_error). Code of
+    // only blanks is not rejected: every kernel runs it as an empty cell.
+    if (code === '') return textResult('Error: code must not be empty', true)
     if (!LANGUAGES.includes(language)) return textResult(`Error: unsupported language: ${language}. Supported: ${LANGUAGES.join(', ')}`, true)
     const seconds = Number(args.timeout_s)
     const timeoutMs = Math.min((Number.isFinite(seconds) && seconds > 0 ? seconds : 60) * 1000, MAX_TIMER_MS)
-    if (language === 'java' || language === 'r') {
-      const run = await runOneShot(ctx.config, ctx.session, language, code, timeoutMs)
-      if (!run) return textResult(`Error: language '${language}' is not available in AGB Local on this machine (${language === 'java' ? 'java' : 'Rscript'} not found on PATH)`, true)
-      return textResult(formatRun(run))
-    }
     const options = ctx.onEvent ? { timeoutMs, onEvent: ctx.onEvent } : { timeoutMs }
     const run = await kernelFor(ctx.config, ctx.session, language as KernelLanguage).execute(code, options)
     if (run.error?.name === 'KernelError') return textResult(`Error: ${run.error.value}`, true)

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createAgbLocal } from '../../server/index.ts'
 import { findExecutable } from '../../server/sandbox/findExecutable.ts'
 import { localClient } from './localClient.ts'
+import { createClient, isAgbError, runCode } from '../../src/index.ts'
 
 const local = createAgbLocal()
 const api = localClient(local)
@@ -66,7 +67,7 @@ describe('run_code javascript', () => {
 })
 
 describe('run_code other languages', () => {
-  it.runIf(findExecutable('java'))('runs java one-shot when java is installed', async () => {
+  it.runIf(findExecutable('jshell'))('runs java in a kernel when a JDK is installed', async () => {
     const id = await api.createSession()
     const res = await api.runCode(id, 'System.out.println("java " + (6 * 7));', 'java', 60)
     expect(res.stdout.join('')).toBe('java 42\n')
@@ -77,6 +78,31 @@ describe('run_code other languages', () => {
     const res = await api.callTool(id, 'run_code', { code: 'print(1)', language: 'r', timeout_s: 10 })
     expect(res.isError).toBe(true)
     expect(res.text).toContain('not available')
+  })
+
+  it('rejects empty code as a tool error and counts no execution', async () => {
+    const id = await api.createSession()
+    const res = await api.callTool(id, 'run_code', { code: '', language: 'python', timeout_s: 10 })
+    expect(res.json.success).toBe(true)
+    expect(res.isError).toBe(true)
+    expect(res.text).toBe('Error: code must not be empty')
+    expect((await api.runCode(id, '1')).execution_count).toBe(1)
+  })
+
+  it('makes the SDK throw tool_error for empty code, with the reason', async () => {
+    const client = createClient({ apiKey: local.apiKey, endpoint: 'http://agb.local', fetch: local.fetch })
+    const id = await api.createSession()
+    const error = await runCode(client, id, '').then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(isAgbError(error, 'tool_error')).toBe(true)
+    expect((error as Error).message).toContain('code must not be empty')
+  })
+
+  it('runs code of only blanks as an empty cell', async () => {
+    const id = await api.createSession()
+    expect(await api.runCode(id, '  \n')).toMatchObject({ result: [], stdout: [], stderr: [], execution_count: 1 })
   })
 
   it('rejects an unknown language as a tool error', async () => {
