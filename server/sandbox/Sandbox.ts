@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
+import type { SandboxFs } from './SandboxFs.ts'
 
 /** What a sandbox needs of its session: the id (a marker on plain processes) and the root directory. */
 export interface SandboxOwner {
@@ -65,4 +66,10 @@ export interface Sandbox {
   hostPids(): number[]
   /** Kills every process of the session; resolves once they are gone (or after ~2 s). */
   shutdown(): Promise<void>
+  /**
+   * The session's files as the sandbox sees them, every operation performed inside it (so a
+   * link swapped in by sandboxed code cannot lead an operation out of the session root).
+   * Starts the sandbox when needed; fails once the session is released.
+   */
+  readonly fs: SandboxFs
 }

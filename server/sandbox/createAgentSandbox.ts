@@ -3,22 +3,27 @@ import type { ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
-import { posix } from 'node:path'
-import { createInterface } from 'node:readline'
+import { posix, relative, sep } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import type { LocalConfig } from '../config.ts'
+import { createAgentFs } from './createAgentFs.ts'
+import type { AgentFsReply, AgentFsRequest } from './createAgentFs.ts'
 import { findInterpreter } from './findInterpreter.ts'
 import type { Interpreter } from './findInterpreter.ts'
 import { descendantsOf, isAlive, killAll, pidsWithEnv, processTable } from './processTable.ts'
 import { killProcessGroup, onHostExit } from './processRegistry.ts'
 import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
+import { readLines } from './readLines.ts'
 import type { Sandbox, SandboxOwner, SandboxProcess, SandboxSpawnOptions } from './Sandbox.ts'
 import { launchSpec, sessionEnv } from './spawnInSession.ts'
 
 let agentSource: string | undefined
-/** The agent runs as `python3 -I -S -c <source>`: nothing to bind or copy into the sandbox. */
+/**
+ * The agent runs as `python3 -I -S -c <source>`: nothing to bind or copy into the sandbox.
+ * Its file operations (sandboxAgentFs.py) come first, so the main loop can dispatch to them.
+ */
 function source(): string {
-  agentSource ??= readFileSync(new URL('./sandboxAgent.py', import.meta.url), 'utf8')
+  agentSource ??= ['./sandboxAgentFs.py', './sandboxAgent.py'].map((f) => readFileSync(new URL(f, import.meta.url), 'utf8')).join('\n')
   return agentSource
 }
 
@@ -44,6 +49,21 @@ function isAgent(pid: number): boolean {
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]))
 const STOP_WAIT_MS = 2000
+/** Longest line read from the agent: its largest messages carry 1 MiB of base64 (see createAgentFs). */
+const MAX_LINE_BYTES = 8 * 1024 * 1024
+/**
+ * A file operation the agent has not answered by then fails (sandboxed code can stop the agent:
+ * the call must not hang). Generous: removing or walking a huge tree is one operation.
+ */
+const FS_TIMEOUT_MS = 300_000
+
+/** A file operation awaiting the agent's reply. */
+interface PendingFs {
+  resolve(reply: AgentFsReply): void
+  reject(error: Error): void
+  onPart?: (part: Record<string, unknown>) => void
+  timer: NodeJS.Timeout
+}
 
 type AgentMessage =
   | { op: 'ready'; pid: number }
@@ -52,12 +72,17 @@ type AgentMessage =
   | { op: 'data'; id: number; fd: number; data: string }
   | { op: 'eof'; id: number; fd: number; dropped: number }
   | { op: 'exit'; id: number; code: number | null; signal: number | null }
+  | { op: 'fsp'; rid: number; [field: string]: unknown }
+  | ({ op: 'fsr'; rid: number } & AgentFsReply)
 
 /** One running agent: a bwrap'd (or plain) `python3 sandboxAgent.py` and its processes. */
 interface Agent {
   child: ChildProcess
   procs: Map<number, AgentProcess>
   nextId: number
+  /** File operations in flight, by request id. */
+  fs: Map<number, PendingFs>
+  nextRid: number
   alive: boolean
   send(message: Record<string, unknown>): void
   /** Host pids of the sandbox's own helpers, found once: [bwrap's namespace init, agent] or [agent]. */
@@ -218,6 +243,8 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       child,
       procs: new Map(),
       nextId: 1,
+      fs: new Map(),
+      nextRid: 1,
       alive: true,
       helpers: undefined,
       send(message) {
@@ -226,16 +253,18 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       exited: new Promise((resolve) => child.once('close', () => resolve())),
     }
     child.stdin?.on('error', () => {}) // EPIPE when the agent died: reported via 'exit'
-    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (line) => {
+    readLines(child.stdout!, (line) => {
       let message: AgentMessage
       try {
         message = JSON.parse(line) as AgentMessage
       } catch {
         return
       }
-      if (message.op !== 'ready') current.procs.get(message.id)?.handle(message)
+      if (!message || typeof message !== 'object') return
+      if (message.op === 'fsr' || message.op === 'fsp') fsMessage(current, message)
+      else if (message.op !== 'ready') current.procs.get(message.id)?.handle(message)
       updateRef(current)
-    })
+    }, MAX_LINE_BYTES, (bytes) => config.log(`AGB Local: the sandbox of ${session.id} wrote a ${bytes}-byte line; dropped`))
     let errors = ''
     child.stderr?.on('data', (chunk: Buffer) => {
       errors = (errors + chunk.toString('utf8')).slice(-4000)
@@ -249,6 +278,11 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       if (!stopped) config.log(`AGB Local: the sandbox of ${session.id} stopped${errors ? `: ${errors.trim()}` : ''}`)
       for (const proc of [...current.procs.values()]) proc.agentDied()
       current.procs.clear()
+      for (const pending of current.fs.values()) {
+        clearTimeout(pending.timer)
+        pending.reject(new Error(stopped ? 'the session was released' : 'the session sandbox stopped'))
+      }
+      current.fs.clear()
     }
     child.once('exit', died)
     child.once('error', (e) => {
@@ -258,8 +292,39 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     return current
   }
 
-  /** Idle agents do not keep the host's event loop alive; ones with processes do (as kernels always did). */
-  function updateRef(a: Agent, busy = a.procs.size > 0 || stopped): void {
+  /** A file operation's reply or one of its parts. */
+  function fsMessage(a: Agent, message: AgentMessage & { op: 'fsr' | 'fsp' }): void {
+    const pending = a.fs.get(message.rid)
+    if (!pending) return
+    if (message.op === 'fsp') return pending.onPart?.(message)
+    a.fs.delete(message.rid)
+    clearTimeout(pending.timer)
+    if ('ok' in message || 'error' in message) pending.resolve(message)
+    else pending.reject(new Error('the session sandbox sent a malformed reply'))
+  }
+
+  /** Sends a file operation to the agent (starting it when needed). */
+  const fsRequest: AgentFsRequest = (call, args, onPart) => new Promise((resolve, reject) => {
+    if (stopped) return reject(new Error('the session was released'))
+    let a: Agent
+    try {
+      a = agent ??= start()
+    } catch (e) {
+      return reject(e as Error)
+    }
+    const rid = a.nextRid++
+    const timer = setTimeout(() => {
+      a.fs.delete(rid)
+      reject(new Error(`the session sandbox did not answer in ${FS_TIMEOUT_MS / 1000} s`))
+      updateRef(a)
+    }, FS_TIMEOUT_MS)
+    a.fs.set(rid, { resolve, reject, onPart, timer })
+    updateRef(a)
+    a.send({ ...args, op: 'fs', rid, call })
+  })
+
+  /** Idle agents do not keep the host's event loop alive; busy ones do (as kernels always did). */
+  function updateRef(a: Agent, busy = a.procs.size > 0 || a.fs.size > 0 || stopped): void {
     for (const handle of [a.child, a.child.stdout, a.child.stderr, a.child.stdin] as Array<{ ref?: () => void; unref?: () => void } | null>) {
       if (busy) handle?.ref?.()
       else handle?.unref?.()
@@ -322,8 +387,22 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     return proc
   }
 
+  // Under bubblewrap the agent is given sandbox paths and resolves them itself, inside the
+  // sandbox. Without isolation it runs on the host and is given host paths in the session
+  // directory (resolved as the sandbox would, but nothing is confined: not isolated).
+  const fs = createAgentFs(fsRequest, bwrap
+    ? { toAgent: (path) => path, realPath: (path, reported) => (reported.startsWith('/') ? reported : path) }
+    : {
+        toAgent: (path, followLast) => resolveSessionPath(session.rootDir, path, { followLast }),
+        realPath: (path) => {
+          const rel = relative(session.rootDir, resolveSessionPath(session.rootDir, path))
+          return rel.startsWith('..') ? path : `/${sep === '/' ? rel : rel.split(sep).join('/')}`
+        },
+      })
+
   return {
     spawn: spawnProcess,
+    fs,
     hostPids: () => (agent?.alive ? sessionPids(agent) : []),
     async shutdown() {
       stopped = true

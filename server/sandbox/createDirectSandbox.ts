@@ -1,10 +1,14 @@
 import type { ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
+import { posix } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import type { LocalConfig } from '../config.ts'
 import { descendantsOf, isAlive, killAll, pidsWithEnv, processTable } from './processTable.ts'
 import { killProcessGroup } from './processRegistry.ts'
+import { SANDBOX_HOME } from './resolveSessionPath.ts'
 import type { Sandbox, SandboxOwner, SandboxProcess, SandboxSpawnOptions } from './Sandbox.ts'
+import type { SandboxFs } from './SandboxFs.ts'
+import { SandboxFsError } from './SandboxFsError.ts'
 import { spawnInSession } from './spawnInSession.ts'
 
 /** A ChildProcess as a {@link SandboxProcess}. */
@@ -64,10 +68,35 @@ class DirectProcess extends EventEmitter implements SandboxProcess {
 }
 
 /**
+ * File operations are performed by the session's agent, inside its sandbox, where no path can
+ * lead out of the session root whatever sandboxed code does meanwhile. Without the agent they
+ * are refused rather than done from the host, where a symlink swapped in between a check and
+ * the operation would redirect them to host files.
+ */
+function unavailableFs(): SandboxFs {
+  const refuse = (syscall: string) => (path: string) =>
+    Promise.reject(new SandboxFsError('ESANDBOX', 'file operations need python3 on the host (AGB Local performs them inside the session sandbox with it); install python3', syscall, posix.resolve(SANDBOX_HOME, path || '.')))
+  return {
+    stat: refuse('stat') as SandboxFs['stat'],
+    readFile: refuse('open'),
+    writeFile: refuse('open'),
+    mkdir: refuse('mkdir'),
+    move: refuse('rename'),
+    remove: refuse('rm'),
+    list: refuse('scandir'),
+    diskUsage: refuse('scandir'),
+    walk: refuse('scandir'),
+    openRead: refuse('open'),
+    writeStream: refuse('open'),
+  }
+}
+
+/**
  * The fallback sandbox when the agent cannot run (no python3 on the host): every process in a
  * sandbox of its own, as before. Under bubblewrap a background job then dies with the command
  * that started it (its pid namespace ends); plain processes survive and are found again at
- * release by their `AGB_LOCAL_SESSION` environment marker (Linux).
+ * release by their `AGB_LOCAL_SESSION` environment marker (Linux). File operations are refused
+ * (see unavailableFs).
  */
 export function createDirectSandbox(config: LocalConfig, session: SandboxOwner): Sandbox {
   const plain = config.isolation !== 'bwrap'
@@ -103,6 +132,7 @@ export function createDirectSandbox(config: LocalConfig, session: SandboxOwner):
       return new DirectProcess(child, plain)
     },
     hostPids,
+    fs: unavailableFs(),
     async shutdown() {
       const pids = hostPids()
       for (const child of live) killProcessGroup(child)

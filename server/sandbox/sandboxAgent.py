@@ -12,9 +12,10 @@
 #   {"op":"signal","id":N,"signal":int,"group":bool}         kill(2) / killpg(2)
 #   {"op":"detach","id":N}            stop forwarding its output (pipes are still drained)
 #   {"op":"shutdown"}                 SIGKILL every descendant, then exit (as does EOF on fd 0)
+#   {"op":"fs","rid":N,"call":...}    a file operation, performed here (sandboxAgentFs.py)
 # Replies: {"op":"ready","pid"} {"op":"spawned","id","pid"} {"op":"failed","id","message"}
 #          {"op":"data","id","fd","data":b64} {"op":"eof","id","fd","dropped"}
-#          {"op":"exit","id","code","signal"}
+#          {"op":"exit","id","code","signal"}  {"op":"fsp","rid",...} {"op":"fsr","rid","ok"|"error"}
 #
 # It makes itself a child subreaper (Linux): orphans such as `setsid cmd &` become its children,
 # so it reaps them (a zombie would still answer `kill -0`) and they stay in its process tree,
@@ -305,6 +306,8 @@ def _shutdown():
 
 def _request(req):
     op = req.get('op')
+    if op == 'fs':
+        return _fs_request(req)  # sandboxAgentFs.py
     if op == 'spawn':
         return _spawn(req)
     if op == 'shutdown':
@@ -334,8 +337,18 @@ def _request(req):
         job.detached = True
 
 
+def _widen_pipes():
+    # Large replies (1 MiB file chunks) go out in one write instead of sixteen 64 KiB ones.
+    for fd in (0, 1):
+        try:
+            fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ (Linux; capped by fs.pipe-max-size)
+        except (OSError, AttributeError, TypeError):
+            pass
+
+
 def main():
     _become_subreaper()
+    _widen_pipes()
     os.set_blocking(0, False)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -347,7 +360,8 @@ def main():
     _sel.register(0, selectors.EVENT_READ, ('req', None, 0))
     _sel.register(wake_r, selectors.EVENT_READ, ('wake', None, 0))
     _send({'op': 'ready', 'pid': _MY_PID})
-    buf = b''
+    buf = bytearray()
+    scanned = 0  # bytes of buf known to hold no newline
     while True:
         for key, _ in _sel.select():
             kind, job, fd = key.data
@@ -371,13 +385,20 @@ def main():
                 if not chunk:
                     _shutdown()
                 buf += chunk
-                while b'\n' in buf:
-                    line, buf = buf.split(b'\n', 1)
+                start = 0
+                while True:
+                    end = buf.find(b'\n', max(scanned, start))
+                    if end < 0:
+                        break
+                    line = bytes(buf[start:end])
+                    start, scanned = end + 1, 0
                     try:
                         req = json.loads(line)
                     except ValueError:
                         continue
                     _request(req)
+                del buf[:start]
+                scanned = len(buf)
         _reap()
 
 

@@ -61,13 +61,13 @@ const credsOf = (e: OssEnv) => ({ accessKeyId: e.accessKeyId, secretAccessKey: e
 
 /** PUTs one sandbox file, streamed; `sign` adds the auth headers (none for presigned URLs). */
 async function putFile(s: Storage, session: Session, sandboxPath: string, url: URL, sign: (h: Record<string, string>) => Record<string, string>): Promise<void> {
-  const { handle, size } = await openSandboxFile(session, sandboxPath)
+  const { stream, size } = await openSandboxFile(session, sandboxPath)
   try {
-    const res = await sendRequest(s, { method: 'PUT', url, headers: sign({ 'content-length': String(size) }), body: handle.createReadStream() })
+    const res = await sendRequest(s, { method: 'PUT', url, headers: sign({ 'content-length': String(size) }), body: stream })
     if (res.status < 200 || res.status >= 300) throw await failure('Upload', res)
     res.body.resume()
   } finally {
-    await handle.close().catch(() => {})
+    stream.destroy()
   }
 }
 

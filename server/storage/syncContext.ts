@@ -37,12 +37,12 @@ async function upload(s: Storage, session: Session, contextId: string, path: str
   const files = kind === 'file' ? [dir] : await listSandboxFiles(session, dir)
   for (const file of files) {
     if (TEMP_FILE.test(file.slice(file.lastIndexOf('/') + 1))) continue
-    const { handle } = await openSandboxFile(session, file).catch(() => ({ handle: undefined }))
-    if (!handle) continue // removed or replaced while we walked
+    const opened = await openSandboxFile(session, file).catch(() => undefined)
+    if (!opened) continue // removed or replaced while we walked
     try {
-      await s.objects.put(CONTEXT_BUCKET, contextKey(contextId, file), handle.createReadStream())
+      await s.objects.put(CONTEXT_BUCKET, contextKey(contextId, file), opened.stream)
     } finally {
-      await handle.close().catch(() => {})
+      opened.stream.destroy()
     }
   }
 }

@@ -1,7 +1,6 @@
-import { lstat, readFile, statfs } from 'node:fs/promises'
+import { readFile, statfs } from 'node:fs/promises'
 import { availableParallelism, totalmem } from 'node:os'
 import type { Session } from '../sessions/Session.ts'
-import { walkTree } from './files/walkTree.ts'
 import type { Tool } from './Tool.ts'
 import { textResult } from './Tool.ts'
 
@@ -36,15 +35,12 @@ async function processUsage(session: Session): Promise<ProcessUsage> {
   return usage
 }
 
-/** Bytes allocated on disk for the session directory (like `du`), symlinks not followed. */
+/**
+ * Bytes allocated on disk for the session's files (like `du`), counted inside its sandbox: a
+ * walk from the host could be led onto host directories by links swapped in meanwhile.
+ */
 async function diskUsed(session: Session): Promise<number> {
-  let bytes = (await lstat(session.dir).catch(() => undefined))?.blocks ?? 0
-  bytes *= 512
-  for await (const entry of walkTree(session.dir, { limit: MAX_DISK_ENTRIES })) {
-    const st = await lstat(entry.host).catch(() => undefined)
-    if (st) bytes += st.blocks * 512
-  }
-  return bytes
+  return session.sandbox.fs.diskUsage('/', { limit: MAX_DISK_ENTRIES }).catch(() => 0)
 }
 
 const lastSample = new WeakMap<Session, { at: number; cpuSeconds: number }>()

@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { hostPath, sandboxPath } from './sessionPaths.ts'
+import { sandboxPath } from './sessionPaths.ts'
 import { stringArg } from './toolArgs.ts'
 
 /** `create_directory` {path} (§5.3): creates the directory and its parents; existing is fine. */
@@ -11,7 +10,7 @@ export const createDirectoryTool: Tool = {
   inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
   async run(args, { session }) {
     const path = stringArg(args, 'path')
-    await mkdir(hostPath(session, path), { recursive: true })
+    await session.sandbox.fs.mkdir(path)
     return textResult(`Successfully created directory ${sandboxPath(path)}`)
   },
 }

@@ -1,7 +1,6 @@
-import { lstat, rm, unlink } from 'node:fs/promises'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { hostPath, sandboxPath } from './sessionPaths.ts'
+import { sandboxPath } from './sessionPaths.ts'
 import { stringArg } from './toolArgs.ts'
 
 /**
@@ -14,11 +13,8 @@ export const deleteFileTool: Tool = {
   inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
   async run(args, { session }) {
     const path = stringArg(args, 'path')
-    const host = hostPath(session, path, false)
-    if (host === session.rootDir) return textResult('Error: cannot delete the root directory', true)
-    const st = await lstat(host)
-    if (st.isDirectory()) await rm(host, { recursive: true, force: true })
-    else await unlink(host)
+    if (sandboxPath(path) === '/') return textResult('Error: cannot delete the root directory', true)
+    await session.sandbox.fs.remove(path)
     return textResult(`Successfully deleted ${sandboxPath(path)}`)
   },
 }

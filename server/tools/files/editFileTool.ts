@@ -1,9 +1,8 @@
-import { constants } from 'node:fs'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
+import { fsErrorCode } from './fsErrorCode.ts'
 import { MAX_READ_BYTES } from './readFileTool.ts'
-import { openInSession } from './openInSession.ts'
-import { hostPath, sandboxPath } from './sessionPaths.ts'
+import { sandboxPath } from './sessionPaths.ts'
 import { stringArg } from './toolArgs.ts'
 import { unifiedDiff } from './unifiedDiff.ts'
 
@@ -56,28 +55,25 @@ export const editFileTool: Tool = {
   async run(args, { session }) {
     const path = stringArg(args, 'path')
     const edits = parseEdits(args.edits)
-    const fh = await openInSession(session, hostPath(session, path), constants.O_RDWR)
+    let read
     try {
-      const st = await fh.stat()
-      if (!st.isFile()) return textResult(`Error: ${sandboxPath(path)} is not a regular file`, true)
-      if (st.size > MAX_READ_BYTES) return textResult(`Error: ${sandboxPath(path)} is too large to edit (${st.size} bytes)`, true)
-      const original = (await fh.readFile('utf8')).replace(/\r\n/g, '\n')
-      let modified = original
-      for (const edit of edits) {
-        const next = applyEdit(modified, edit)
-        if (next === undefined) return textResult(`Error: could not find exact match for edit:\n${edit.oldText}`, true)
-        modified = next
-      }
-      const diff = unifiedDiff(sandboxPath(path), original, modified)
-      if (args.dryRun !== true && modified !== original) {
-        await fh.truncate(0)
-        await fh.write(modified, 0, 'utf8')
-      }
-      let fence = '```'
-      while (diff.includes(fence)) fence += '`'
-      return textResult(`${fence}diff\n${diff}${fence}\n\n`)
-    } finally {
-      await fh.close()
+      read = await session.sandbox.fs.readFile(path, { max: MAX_READ_BYTES })
+    } catch (e) {
+      if (fsErrorCode(e) === 'EISDIR' || fsErrorCode(e) === 'ENOTREG') return textResult(`Error: ${sandboxPath(path)} is not a regular file`, true)
+      throw e
     }
+    if (!read.data) return textResult(`Error: ${sandboxPath(path)} is too large to edit (${read.size} bytes)`, true)
+    const original = read.data.toString('utf8').replace(/\r\n/g, '\n')
+    let modified = original
+    for (const edit of edits) {
+      const next = applyEdit(modified, edit)
+      if (next === undefined) return textResult(`Error: could not find exact match for edit:\n${edit.oldText}`, true)
+      modified = next
+    }
+    const diff = unifiedDiff(sandboxPath(path), original, modified)
+    if (args.dryRun !== true && modified !== original) await session.sandbox.fs.writeFile(path, modified)
+    let fence = '```'
+    while (diff.includes(fence)) fence += '`'
+    return textResult(`${fence}diff\n${diff}${fence}\n\n`)
   },
 }

@@ -1,10 +1,10 @@
-import { lstat } from 'node:fs/promises'
+import { posix } from 'node:path'
+import type { SnapshotEntry } from '../../sandbox/SandboxFs.ts'
 import type { Session } from '../../sessions/Session.ts'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { hostPath, sandboxPath, sandboxPathOf } from './sessionPaths.ts'
+import { sandboxPath } from './sessionPaths.ts'
 import { stringArg } from './toolArgs.ts'
-import { walkTree } from './walkTree.ts'
 
 interface Entry {
   dir: boolean
@@ -24,21 +24,15 @@ interface FileChange {
 const MAX_ENTRIES = 50_000
 const baselines = new WeakMap<Session, Map<string, Snapshot>>()
 
-async function snapshot(session: Session, host: string): Promise<Snapshot | undefined> {
-  const top = await lstat(host).catch(() => undefined)
-  if (!top) return undefined
+/** The entries below `path` (walked in the sandbox), keyed by sandbox path; `undefined` when it does not exist. */
+async function snapshot(session: Session, path: string): Promise<{ top: string; snap: Snapshot | undefined }> {
+  const walk = await session.sandbox.fs.walk(path, { want: 'snapshot', limit: MAX_ENTRIES })
+  if (walk.missing || !walk.stat) return { top: walk.top, snap: undefined }
   const snap: Snapshot = new Map()
-  const add = (path: string, st: { isDirectory(): boolean; mtimeMs: number; size: number; ino: number }) =>
-    snap.set(sandboxPathOf(session, path), { dir: st.isDirectory(), mtimeMs: st.mtimeMs, size: st.size, ino: st.ino })
-  if (!top.isDirectory()) {
-    add(host, top)
-    return snap
-  }
-  for await (const entry of walkTree(host, { limit: MAX_ENTRIES })) {
-    const st = await lstat(entry.host).catch(() => undefined)
-    if (st) add(entry.host, st)
-  }
-  return snap
+  const [dir, mtimeMs, size, ino] = walk.stat
+  if (!dir) return { top: walk.top, snap: snap.set(walk.top, { dir, mtimeMs, size, ino }) }
+  for (const [rel, isDir, mtime, bytes, inode] of walk.entries as SnapshotEntry[]) snap.set(posix.join(walk.top, rel), { dir: isDir, mtimeMs: mtime, size: bytes, ino: inode })
+  return { top: walk.top, snap }
 }
 
 function diff(before: Snapshot, after: Snapshot): FileChange[] {
@@ -69,14 +63,13 @@ export const getFileChangeTool: Tool = {
   inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
   async run(args, { session }) {
     const path = stringArg(args, 'path')
-    const host = hostPath(session, path)
     let perSession = baselines.get(session)
     if (!perSession) baselines.set(session, (perSession = new Map()))
-    const before = perSession.get(host)
-    const after = await snapshot(session, host)
+    const { top, snap: after } = await snapshot(session, path)
+    const before = perSession.get(top)
     if (!after && !before) return textResult(`Error: no such file or directory: ${sandboxPath(path)}`, true)
     const now = after ?? new Map()
-    perSession.set(host, now)
+    perSession.set(top, now)
     return textResult(JSON.stringify(before ? diff(before, now) : []))
   },
 }

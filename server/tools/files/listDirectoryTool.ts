@@ -1,8 +1,6 @@
-import { readdir, stat } from 'node:fs/promises'
-import { posix } from 'node:path'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { hostPath, sandboxPath } from './sessionPaths.ts'
+import { sandboxPath } from './sessionPaths.ts'
 import { stringArg } from './toolArgs.ts'
 
 /**
@@ -15,15 +13,9 @@ export const listDirectoryTool: Tool = {
   inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
   async run(args, { session }) {
     const path = stringArg(args, 'path')
-    const host = hostPath(session, path)
-    if (!(await stat(host)).isDirectory()) return textResult(`Error: not a directory: ${sandboxPath(path)}`, true)
-    const entries = await readdir(host, { withFileTypes: true })
+    const entries = await session.sandbox.fs.list(path)
+    if (!entries) return textResult(`Error: not a directory: ${sandboxPath(path)}`, true)
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    const lines = await Promise.all(entries.map(async (e) => {
-      let dir = e.isDirectory()
-      if (e.isSymbolicLink()) dir = await stat(hostPath(session, posix.join(sandboxPath(path), e.name))).then((s) => s.isDirectory(), () => false)
-      return `${dir ? '[DIR]' : '[FILE]'} ${e.name}`
-    }))
-    return textResult(lines.join('\n'))
+    return textResult(entries.map((e) => `${e.dir ? '[DIR]' : '[FILE]'} ${e.name}`).join('\n'))
   },
 }

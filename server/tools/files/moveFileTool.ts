@@ -1,8 +1,7 @@
-import { lstat, mkdir, rename } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { hostPath, sandboxPath } from './sessionPaths.ts'
+import { fsErrorCode } from './fsErrorCode.ts'
+import { sandboxPath } from './sessionPaths.ts'
 import { stringArg } from './toolArgs.ts'
 
 /**
@@ -16,13 +15,13 @@ export const moveFileTool: Tool = {
   async run(args, { session }) {
     const source = stringArg(args, 'source')
     const destination = stringArg(args, 'destination')
-    const from = hostPath(session, source, false)
-    const to = hostPath(session, destination, false)
-    if (from === session.rootDir || to === session.rootDir) return textResult('Error: cannot move the root directory', true)
-    await lstat(from)
-    if (await lstat(to).then(() => true, () => false)) return textResult(`Error: destination already exists: ${sandboxPath(destination)}`, true)
-    await mkdir(dirname(to), { recursive: true })
-    await rename(from, to)
+    if (sandboxPath(source) === '/' || sandboxPath(destination) === '/') return textResult('Error: cannot move the root directory', true)
+    try {
+      await session.sandbox.fs.move(source, destination)
+    } catch (e) {
+      if (fsErrorCode(e) === 'EEXIST') return textResult(`Error: destination already exists: ${sandboxPath(destination)}`, true)
+      throw e
+    }
     return textResult(`Successfully moved ${sandboxPath(source)} to ${sandboxPath(destination)}`)
   },
 }

@@ -1,11 +1,16 @@
-import { constants } from 'node:fs'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
+import { fsErrorCode } from './fsErrorCode.ts'
 import { MAX_READ_BYTES } from './readFileTool.ts'
-import { openInSession } from './openInSession.ts'
-import { hostPath } from './sessionPaths.ts'
 
 const MAX_FILES = 100
+const REASONS: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  EISDIR: 'is a directory',
+  ENOTREG: 'not a regular file',
+}
 
 /**
  * `read_multiple_files` {paths} (§5.3): one block per path, `"<path>: <content>"`, blocks
@@ -22,20 +27,12 @@ export const readMultipleFilesTool: Tool = {
     if (paths.length > MAX_FILES) return textResult(`Error: at most ${MAX_FILES} paths per call`, true)
     const blocks = await Promise.all((paths as string[]).map(async (path) => {
       try {
-        const fh = await openInSession(session, hostPath(session, path), constants.O_RDONLY)
-        try {
-          const st = await fh.stat()
-          if (st.isDirectory()) throw new Error('is a directory')
-          if (!st.isFile()) throw new Error('not a regular file')
-          if (st.size > MAX_READ_BYTES) throw new Error(`file too large (${st.size} bytes)`)
-          return `${path}: ${await fh.readFile('utf8')}`
-        } finally {
-          await fh.close()
-        }
+        const read = await session.sandbox.fs.readFile(path, { max: MAX_READ_BYTES })
+        if (!read.data) return `${path}: Error - file too large (${read.size} bytes)`
+        return `${path}: ${read.data.toString('utf8')}`
       } catch (e) {
-        const err = e as NodeJS.ErrnoException
-        const reason = err.code === 'ENOENT' ? 'No such file or directory' : err.code === 'ENOTDIR' ? 'Not a directory' : err.code === 'ELOOP' ? 'Too many levels of symbolic links' : err.message
-        return `${path}: Error - ${reason}`
+        const code = fsErrorCode(e) ?? (e as NodeJS.ErrnoException).code
+        return `${path}: Error - ${(code && REASONS[code]) ?? (e as Error).message}`
       }
     }))
     return textResult(blocks.join('\n---\n'))

@@ -1,27 +1,26 @@
-import { stat } from 'node:fs/promises'
+import { posix } from 'node:path'
+import type { WalkMatcher } from '../../sandbox/SandboxFs.ts'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
 import { globToRegExp } from './globToRegExp.ts'
-import { hostPath, sandboxPath, sandboxPathOf } from './sessionPaths.ts'
+import { sandboxPath } from './sessionPaths.ts'
 import { stringArg } from './toolArgs.ts'
-import { walkTree } from './walkTree.ts'
 
 const MAX_VISITED = 200_000
 const MAX_MATCHES = 10_000
 const GLOB_CHARS = /[*?[{]/
 
 /**
- * A matcher for one pattern: with a `/` it matches the path relative to the search root,
- * else the entry name. `partial` (search patterns): a pattern without glob characters
- * matches names containing it, case-insensitively (the MCP filesystem server's behaviour).
+ * A matcher for one pattern, run where the files are (in the sandbox): with a `/` it matches
+ * the path relative to the search root, else the entry name. `partial` (search patterns): a
+ * pattern without glob characters matches names containing it, case-insensitively (the MCP
+ * filesystem server's behaviour). The glob's regex is anchored on both ends by a whole-string
+ * match there, so only its body is sent.
  */
-function matcher(pattern: string, partial: boolean): (rel: string, name: string) => boolean {
-  if (partial && !GLOB_CHARS.test(pattern) && !pattern.includes('/')) {
-    const needle = pattern.toLowerCase()
-    return (_rel, name) => name.toLowerCase().includes(needle)
-  }
-  const re = globToRegExp(pattern)
-  return pattern.includes('/') ? (rel) => re.test(rel) : (_rel, name) => re.test(name)
+function matcher(pattern: string, partial: boolean): WalkMatcher {
+  if (partial && !GLOB_CHARS.test(pattern) && !pattern.includes('/')) return { contains: pattern.toLowerCase() }
+  const source = globToRegExp(pattern).source
+  return { regex: source.slice(1, -1), rel: pattern.includes('/') }
 }
 
 /**
@@ -42,16 +41,16 @@ export const searchFilesTool: Tool = {
     const path = stringArg(args, 'path')
     const pattern = stringArg(args, 'pattern')
     const excludes = Array.isArray(args.excludePatterns) ? args.excludePatterns.filter((p): p is string => typeof p === 'string' && p !== '') : []
-    const host = hostPath(session, path)
-    if (!(await stat(host)).isDirectory()) return textResult(`Error: not a directory: ${sandboxPath(path)}`, true)
-    const matches = matcher(pattern, true)
-    const skips = excludes.map((p) => matcher(p, false))
-    const found: string[] = []
-    for await (const entry of walkTree(host, { limit: MAX_VISITED, skip: (e) => skips.some((m) => m(e.rel, e.dirent.name)) })) {
-      if (!matches(entry.rel, entry.dirent.name)) continue
-      found.push(sandboxPathOf(session, entry.host))
-      if (found.length >= MAX_MATCHES) break
-    }
+    const walk = await session.sandbox.fs.walk(path, {
+      want: 'search',
+      limit: MAX_VISITED,
+      maxMatches: MAX_MATCHES,
+      match: matcher(pattern, true),
+      skip: excludes.map((p) => matcher(p, false)),
+    })
+    if (walk.missing) return textResult(`Error: ENOENT: no such file or directory, stat '${sandboxPath(path)}'`, true)
+    if (walk.type !== 'directory') return textResult(`Error: not a directory: ${sandboxPath(path)}`, true)
+    const found = walk.entries.map((rel) => posix.join(walk.top, rel as string))
     return textResult(found.length ? found.join('\n') : 'No matches found')
   },
 }

@@ -1,0 +1,207 @@
+import { posix } from 'node:path'
+import { Readable } from 'node:stream'
+import { SANDBOX_HOME } from './resolveSessionPath.ts'
+import type { FsStat, FsStatNamed, FsType, ReadFileResult, SandboxFs, SnapshotEntry, WalkOptions, WalkResult } from './SandboxFs.ts'
+import { SandboxFsError } from './SandboxFsError.ts'
+
+/** A reply of the agent to one file operation: `ok` fields, or the errno name and text. */
+export type AgentFsReply = { ok: Record<string, unknown> } | { error: { code: string; message: string } }
+
+/**
+ * Sends one file operation to the session's agent and resolves with its reply; `onPart`
+ * receives the parts sent before it. Rejects (an Error) when the agent is not running or
+ * does not answer in time.
+ */
+export type AgentFsRequest = (call: string, args: Record<string, unknown>, onPart?: (part: Record<string, unknown>) => void) => Promise<AgentFsReply>
+
+/** How sandbox paths are given to the agent and how the real paths it reports read back. */
+export interface AgentFsPaths {
+  /** The path the agent is given for an absolute, normalised sandbox path. */
+  toAgent(sandboxPath: string, followLast: boolean): string
+  /** The sandbox path of `sandboxPath` with every link resolved, given what the agent reported. */
+  realPath(sandboxPath: string, reported: string): string
+}
+
+/** Bytes per message each way: a small read or write is one round trip, a large one streams. */
+const CHUNK = 1024 * 1024
+/** Most entries of one directory listing (a bound on what the agent's output can make us hold). */
+const MAX_LIST = 1_000_000
+const TYPES = new Set<FsType>(['file', 'directory', 'symlink', 'fifo', 'socket', 'char', 'block', 'unknown'])
+
+// The agent runs next to sandboxed code, which may write forged lines to its output: every
+// field read back is checked, and nothing read back is ever used as a host path.
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+const bytes = (v: unknown): Buffer => Buffer.from(str(v), 'base64')
+
+function statOf(o: Record<string, unknown>): FsStat {
+  const type = TYPES.has(o.type as FsType) ? (o.type as FsType) : 'unknown'
+  return { type, size: num(o.size), mtimeMs: num(o.mtimeMs), mode: num(o.mode), uid: num(o.uid), gid: num(o.gid), ino: num(o.ino) }
+}
+
+function entriesOf(part: Record<string, unknown>): unknown[] {
+  return Array.isArray(part.entries) ? part.entries : []
+}
+
+/**
+ * The {@link SandboxFs} of a session whose file operations run in its agent (sandboxAgentFs.py):
+ * under bubblewrap inside the sandbox, so no path can lead out of the session root.
+ * @param request sends one operation to the agent
+ * @param paths maps sandbox paths to what the agent is given
+ */
+export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): SandboxFs {
+  /** Runs one operation; failures become SandboxFsError naming the sandbox path. */
+  async function run(call: string, syscall: string, path: string, args: Record<string, unknown>, onPart?: (part: Record<string, unknown>) => void): Promise<Record<string, unknown>> {
+    let reply: AgentFsReply
+    try {
+      reply = await request(call, args, onPart)
+    } catch (e) {
+      throw new SandboxFsError('ESANDBOX', (e as Error).message, syscall, path)
+    }
+    if ('error' in reply) {
+      const text = str(reply.error?.message) || 'failed'
+      throw new SandboxFsError(str(reply.error?.code) || 'EIO', text[0]!.toLowerCase() + text.slice(1), syscall, path)
+    }
+    return reply.ok && typeof reply.ok === 'object' ? reply.ok : {}
+  }
+
+  const abs = (path: string) => posix.resolve(SANDBOX_HOME, path || '.')
+  const at = (path: string, followLast = true) => paths.toAgent(abs(path), followLast)
+
+  async function stat(path: string, options: { follow?: boolean; names?: boolean } = {}): Promise<FsStat | FsStatNamed> {
+    const follow = options.follow ?? true
+    const names = options.names ? { passwd: at('/etc/passwd'), group: at('/etc/group') } : undefined
+    const o = await run('stat', follow ? 'stat' : 'lstat', abs(path), { path: at(path, follow), follow, ...(names ? { names } : {}) })
+    const st = statOf(o)
+    return names ? { ...st, user: typeof o.user === 'string' ? o.user : undefined, group: typeof o.group === 'string' ? o.group : undefined } : st
+  }
+
+  async function readFile(path: string, options: { offset?: number; length?: number; max: number }): Promise<ReadFileResult> {
+    const chunks: Buffer[] = []
+    let total = 0
+    const o = await run('read', 'open', abs(path), { path: at(path), offset: options.offset ?? 0, length: options.length ?? 0, max: options.max }, (part) => {
+      const b = bytes(part.data)
+      total += b.length
+      if (total <= options.max) chunks.push(b) // more than asked for is not from the agent
+    })
+    if (o.tooLarge !== undefined) return { size: num(o.size), data: null }
+    if (o.data !== undefined) chunks.push(bytes(o.data))
+    const data = Buffer.concat(chunks)
+    return { size: num(o.size), data: data.length > options.max ? data.subarray(0, options.max) : data }
+  }
+
+  async function writeFile(path: string, data: Buffer | string, options: { mode?: 'overwrite' | 'append' | 'create_new' } = {}): Promise<void> {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+    const mode = options.mode ?? 'overwrite'
+    const first = { path: at(path), mode, data: buf.subarray(0, CHUNK).toString('base64') }
+    if (buf.length <= CHUNK) return void (await run('write', 'open', abs(path), first))
+    const h = (await run('write', 'open', abs(path), { ...first, keep: true })).h
+    try {
+      for (let offset = CHUNK; offset < buf.length; offset += CHUNK) {
+        await run('pwrite', 'write', abs(path), { h, data: buf.subarray(offset, offset + CHUNK).toString('base64') })
+      }
+    } finally {
+      await run('close', 'close', abs(path), { h }).catch(() => {})
+    }
+  }
+
+  async function list(path: string): Promise<Array<{ name: string; dir: boolean }> | null> {
+    const entries: Array<{ name: string; dir: boolean }> = []
+    const o = await run('list', 'scandir', abs(path), { path: at(path) }, (part) => {
+      for (const e of entriesOf(part)) if (entries.length < MAX_LIST && Array.isArray(e) && typeof e[0] === 'string') entries.push({ name: e[0], dir: e[1] === true })
+    })
+    return o.notDir ? null : entries
+  }
+
+  async function walk(path: string, options: WalkOptions): Promise<WalkResult> {
+    const entries: Array<string | SnapshotEntry> = []
+    const cap = options.want === 'search' && options.maxMatches ? options.maxMatches : options.limit
+    const o = await run('walk', 'scandir', abs(path), { path: at(path), ...options }, (part) => {
+      for (const e of entriesOf(part)) {
+        if (entries.length >= cap) return
+        if (options.want === 'snapshot') {
+          if (Array.isArray(e) && typeof e[0] === 'string') entries.push([e[0], e[1] === true, num(e[2]), num(e[3]), num(e[4])])
+        } else if (typeof e === 'string') entries.push(e)
+      }
+    })
+    const top = paths.realPath(abs(path), str(o.top))
+    if (o.missing) return { top, missing: true, entries: [] }
+    const type = TYPES.has(o.type as FsType) ? (o.type as FsType) : 'unknown'
+    const s = Array.isArray(o.stat) ? o.stat : undefined
+    return { top, type, entries, ...(s ? { stat: [s[0] === true, num(s[1]), num(s[2]), num(s[3])] as [boolean, number, number, number] } : {}) }
+  }
+
+  async function openRead(path: string): Promise<{ size: number; stream: Readable }> {
+    const o = await run('open', 'open', abs(path), { path: at(path) })
+    const h = o.h
+    let offset = 0
+    let closed = false
+    const close = () => {
+      if (closed) return Promise.resolve()
+      closed = true
+      return run('close', 'close', abs(path), { h }).then(() => {}, () => {})
+    }
+    const stream = new Readable({
+      highWaterMark: CHUNK,
+      read() {
+        run('pread', 'read', abs(path), { h, offset, length: CHUNK }).then((r) => {
+          const b = bytes(r.data)
+          offset += b.length
+          if (b.length) return void this.push(b)
+          void close().then(() => this.push(null))
+        }, (e: Error) => this.destroy(e))
+      },
+      destroy(error, done) {
+        void close().then(() => done(error))
+      },
+    })
+    return { size: num(o.size), stream }
+  }
+
+  async function writeStream(path: string, source: Readable): Promise<number> {
+    const h = (await run('wopen', 'open', abs(path), { path: at(path) })).h
+    let written = 0
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    const flush = async () => {
+      if (!pendingBytes) return
+      const data = Buffer.concat(pending, pendingBytes)
+      pending = []
+      pendingBytes = 0
+      for (let offset = 0; offset < data.length; offset += CHUNK) {
+        const piece = data.subarray(offset, offset + CHUNK)
+        await run('pwrite', 'write', abs(path), { h, data: piece.toString('base64') })
+        written += piece.length
+      }
+    }
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer | string>) {
+        const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+        pending.push(b)
+        pendingBytes += b.length
+        if (pendingBytes >= CHUNK) await flush()
+      }
+      await flush()
+      await run('close', 'rename', abs(path), { h, commit: true })
+      return written
+    } catch (e) {
+      source.destroy()
+      await run('close', 'close', abs(path), { h }).catch(() => {})
+      throw e
+    }
+  }
+
+  return {
+    stat: stat as SandboxFs['stat'],
+    readFile,
+    writeFile,
+    mkdir: async (path) => void (await run('mkdir', 'mkdir', abs(path), { path: at(path) })),
+    move: async (source, destination) => void (await run('move', 'rename', abs(source), { source: at(source, false), destination: at(destination, false) })),
+    remove: async (path) => void (await run('remove', 'rm', abs(path), { path: at(path, false) })),
+    list,
+    diskUsage: async (path, options) => num((await run('du', 'scandir', abs(path), { path: at(path), limit: options.limit })).bytes),
+    walk,
+    openRead,
+    writeStream,
+  }
+}

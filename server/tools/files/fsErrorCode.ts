@@ -1,0 +1,6 @@
+import { SandboxFsError } from '../../sandbox/SandboxFsError.ts'
+
+/** The errno name of a failed file operation (`ENOENT`, `EISDIR`, `ENOTREG`...), or `undefined` for other errors. */
+export function fsErrorCode(error: unknown): string | undefined {
+  return error instanceof SandboxFsError ? error.code : undefined
+}
