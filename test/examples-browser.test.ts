@@ -244,6 +244,16 @@ describe('examples/browser in headless Chromium', () => {
     expect(upstream.some((r) => /\/ws\/[^/]+$/.test(new URL(r.url).pathname) && r.headers['x-access-token']), context()).toBe(true)
     expect(local.local.liveSessions()).toBe(1)
 
+    // Another visitor (a fresh browser context: its own cookie) sees none of this tab's
+    // sessions; a request without the cookie is refused.
+    const otherVisitor = await browser.newContext()
+    const otherTab = await otherVisitor.newPage()
+    await otherTab.goto(example.url, { timeout: TIMEOUT_MS })
+    const theirs = (await otherTab.evaluate(async () => (await fetch('/agb/sdk/ListSession')).json())) as { data?: unknown }
+    expect(theirs.data, context()).toEqual([])
+    expect((await fetch(`${example.url}/agb/sdk/ListSession`)).status).toBe(401)
+    await otherVisitor.close()
+
     // Closing the tab fires `pagehide`, where the example deletes its session (best effort: its
     // release is an ordinary fetch, which the closing page may cancel, and the example server
     // then aborts the upstream call). Whatever is left is deleted here; never more than the

@@ -24,13 +24,15 @@ let browser: Client
 let proxy: (request: Request) => Promise<Response>
 beforeAll(() => {
   local = createAgbLocal()
-  proxy = createProxyHandler({ apiKey: local.apiKey, endpoint: 'http://agb.local', fetch: local.fetch, basePath: '/agb', imageIds: [IMAGE], maxSessions: 2, origins: ['https://app.example'] })
-  browser = createClient({ endpoint: 'https://proxy.example/agb', proxy: true, fetch: (input, init) => proxy(new Request(input, init)) })
+  // The caller's id comes from a header here; the attack tests use a cookie login.
+  const authorize = (request: Request) => request.headers.get('x-test-user')
+  proxy = createProxyHandler({ apiKey: local.apiKey, endpoint: 'http://agb.local', fetch: local.fetch, authorize, basePath: '/agb', imageIds: [IMAGE], maxSessions: 2, origins: ['https://app.example'] })
+  browser = createClient({ endpoint: 'https://proxy.example/agb', proxy: true, headers: { 'x-test-user': 'alice' }, fetch: (input, init) => proxy(new Request(input, init)) })
 })
 afterAll(() => local.close())
 
 const mounted = (basePath: string) => {
-  const handler = createProxyHandler({ apiKey: local.apiKey, endpoint: 'http://agb.local', fetch: local.fetch, basePath })
+  const handler = createProxyHandler({ apiKey: local.apiKey, endpoint: 'http://agb.local', fetch: local.fetch, public: true, basePath })
   return createClient({ endpoint: `https://proxy.example${basePath}`, proxy: true, fetch: (input, init) => handler(new Request(input, init)) })
 }
 
@@ -108,7 +110,15 @@ describe('agb-micro/proxy', () => {
   })
 
   it('rejects bad options before serving anything', () => {
-    expect(() => createProxyHandler({ apiKey: '' })).toThrow(/apiKey/)
-    expect(() => createProxyHandler({ apiKey: 'k', allow: ['everything' as never] })).toThrow(/allow/)
+    expect(() => createProxyHandler({ apiKey: '', public: true })).toThrow(/apiKey/)
+    expect(() => createProxyHandler({ apiKey: 'k', public: true, allow: ['everything' as never] })).toThrow(/allow/)
+    expect(() => createProxyHandler({ apiKey: 'k', public: true, maxBodyBytes: 0 })).toThrow(/maxBodyBytes must be at least 1/)
+    expect(() => createProxyHandler({ apiKey: 'k', public: true, authorize: () => 'a' })).toThrow(/not both/)
+  })
+
+  it('refuses to be created open: without authorize it needs public: true', () => {
+    expect(() => createProxyHandler({ apiKey: 'k' })).toThrow(/needs authorize .* or public: true/)
+    expect(() => createProxyHandler({ apiKey: 'k', public: false })).toThrow(/needs authorize/)
+    expect(typeof createProxyHandler({ apiKey: 'k', public: true })).toBe('function')
   })
 })

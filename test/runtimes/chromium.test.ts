@@ -152,7 +152,7 @@ beforeAll(async () => {
   const { createProxyHandler } = await import('agb-micro/proxy')
   const major = Number(process.versions.node.split('.')[0])
   const webSocket = major < 22 || !(globalThis as { WebSocket?: unknown }).WebSocket ? (WsWebSocket as never) : undefined
-  const proxy = createProxyHandler({ apiKey: local.apiKey, endpoint: local.url, basePath: PROXY_BASE, ...(webSocket ? { webSocket } : {}) })
+  const proxy = createProxyHandler({ apiKey: local.apiKey, endpoint: local.url, public: true, basePath: PROXY_BASE, ...(webSocket ? { webSocket } : {}) })
   page = await startPageServer(pageHtml(importMap()), proxy, proxied)
   expect(page.origin).not.toBe(new URL(local.url).origin)
 })
