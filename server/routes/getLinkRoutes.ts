@@ -13,6 +13,10 @@ function getLink(ctx: RouteContext): Response {
   if (!Number.isInteger(port) || port < LINK_PORTS.min || port > LINK_PORTS.max) {
     return fail(ctx.requestId, 400, 'InvalidParameter', `port must be an integer in ${LINK_PORTS.min}-${LINK_PORTS.max}`)
   }
+  if (!ctx.config.network) {
+    // Never a URL where nothing can answer: the sandbox's ports live in its own network namespace.
+    return fail(ctx.requestId, 400, 'InvalidRequest', `getLink: this AGB Local runs sandboxes without network (--no-network), so port ${port} inside session ${session.id} cannot be reached from outside; start it without --no-network`)
+  }
   ctx.store.touch(session)
   // Sandboxes share the host network by default, so a server listening on the port inside the
   // sandbox is reachable on the host AGB Local was reached at.

@@ -65,6 +65,13 @@ describe('browser sessions', () => {
       const jpeg = await api.callTool(id, 'screenshot', { format: 'jpeg' })
       expect(jpeg.doc).toMatchObject({ type: 'image', mime_type: 'image/jpeg' })
       expect(Buffer.from(jpeg.doc!.data, 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]))
+      // With two pages open, it follows the one driven last.
+      const other = await browser.contexts()[0]!.newPage()
+      await other.setViewportSize({ width: 500, height: 300 })
+      await other.goto('data:text/html,<title>other</title>')
+      expect((await api.callTool(id, 'screenshot', {})).doc).toMatchObject({ width: 500, height: 300 })
+      await page.evaluate(() => 1)
+      expect((await api.callTool(id, 'screenshot', {})).doc).toMatchObject({ width: 640, height: 480 })
       // Playwright keeps working after AGB Local's own DevTools commands, and never saw them.
       expect(await page.evaluate(() => document.title)).toBe('AGB Local test page')
       expect(browser.contexts().flatMap((c) => c.pages())).toContain(page)
@@ -254,6 +261,22 @@ describe('browser sessions without network', () => {
       await browser.close()
     } finally {
       await offlineServer.close()
+      await offline.close()
+    }
+  })
+})
+
+describe('getLink without network', () => {
+  it('fails saying why instead of returning a URL where nothing can answer', async () => {
+    const offline = createAgbLocal({ network: false })
+    try {
+      const api2 = localClient(offline)
+      const id = await api2.createSession()
+      const res = await offline.fetch(`http://agb.local/internet/getLink?sessionId=${id}&port=30100`, { headers: { authorization: `Bearer ${offline.apiKey}` } })
+      const json = (await res.json()) as Record<string, any>
+      expect(json).toMatchObject({ success: false, code: 'InvalidRequest' })
+      expect(json.message).toMatch(/without network \(--no-network\)/)
+    } finally {
       await offline.close()
     }
   })
