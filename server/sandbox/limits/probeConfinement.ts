@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, rm, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import type { LocalConfig } from '../../config.ts'
 import { launchSpec } from '../spawnInSession.ts'
 import { createConfinement, handOver } from './createConfinement.ts'
@@ -22,8 +22,10 @@ export interface ProbeReport {
  */
 export function judgeProbe(report: ProbeReport): string | null {
   const kept = Object.entries(report.caps).filter(([, mask]) => !/^0+$/.test(mask))
-  if (kept.length || !Object.keys(report.caps).length) {
-    return `the probe sandbox kept capabilities (${kept.map(([name, mask]) => `${name} ${mask}`).join(', ') || 'none reported'}): code in it could remount host paths read-write`
+  if (!Object.keys(report.caps).length) return 'the probe sandbox reported no capability sets'
+  if (kept.length) {
+    const [name, mask] = kept.find(([n]) => n === 'CapEff') ?? kept[0]!
+    return `the probe sandbox kept capabilities (${name} ${mask}): code in it could remount host paths read-write`
   }
   if (report.noNewPrivs !== '1') return `the probe sandbox runs without no_new_privs (NoNewPrivs ${report.noNewPrivs || '?'}): setuid programs could raise privileges`
   if (report.uid.split(/\s+/).includes('0')) return `the probe sandbox runs as uid 0 (Uid ${report.uid})`
@@ -75,6 +77,12 @@ export async function probeConfinement(config: LocalConfig): Promise<void> {
   const dir = join(config.dataDir, 'sessions', id)
   const rootDir = join(dir, 'root')
   const prefix = 'AGB Local: refusing to create sessions:'
+  if (config.limitsPlan.asRoot) {
+    // Sandboxes run as other host users: every directory above their roots must be searchable.
+    for (let d = config.dataDir; d !== dirname(d); d = dirname(d)) {
+      if (!((await stat(d)).mode & 0o001)) throw new Error(`${prefix} sandbox users cannot reach the data directory: ${d} is not searchable by others (chmod o+x ${d}, or choose another data directory)`)
+    }
+  }
   let confinement: Confinement
   try {
     confinement = await createConfinement(config.limitsPlan, id, dir, rootDir)
@@ -89,7 +97,7 @@ export async function probeConfinement(config: LocalConfig): Promise<void> {
     const res = await runProbe(config, { id, rootDir, confinement })
     if (res.code !== 0) throw new Error(`${prefix} the probe sandbox did not start (${res.stderr.trim().split('\n').pop() || `exit ${res.code}`})`)
     const why = judgeProbe(parseStatus(res.stdout))
-    if (why) throw new Error(`${prefix} ${why}. Use a bubblewrap that supports --cap-drop and --disable-userns (0.8 or later), or isolation: 'none' knowing sessions are then not isolated.`)
+    if (why) throw new Error(`${prefix} ${why}. Use bubblewrap 0.8 or later (${config.bwrapPath} must honour --cap-drop ALL and --uid).`)
   } finally {
     await confinement.release().catch(() => {})
     await rm(dir, { recursive: true, force: true }).catch(() => {})
