@@ -16,7 +16,8 @@ const DEV_API_KEY = 'akm-local-dev'
 
 const USAGE = `Usage: agb-local [--port <n>] [--host <addr>] [--api-key <key>] [--data-dir <dir>] [--images <id,id>]
   [--fault <spec>]... [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>]
-  [--max-lifetime <s>] [--max-body-bytes <n>] [--max-output-bytes <n>]
+  [--max-lifetime <s>] [--max-body-bytes <n>] [--max-output-bytes <n>] [--max-object-bytes <n>]
+  [--max-connections <n>] [--max-sockets <n>] [--max-sockets-per-session <n>] [--request-timeout <s>] [--allowed-host <name>]...
   --port      default ${DEFAULT_PORT}; 0 picks a free port
   --api-key   default the development key ${DEV_API_KEY} (only accepted on loopback hosts)
   --images    image ids to accept besides the documented ones (an id containing "browser" gets a browser)
@@ -52,6 +53,12 @@ const { values } = (() => {
         'max-lifetime': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'max-output-bytes': { type: 'string' },
+        'max-object-bytes': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'max-sockets': { type: 'string' },
+        'max-sockets-per-session': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -96,6 +103,12 @@ try {
     ...(values['max-lifetime'] !== undefined ? { maxLifetime: number(values['max-lifetime'], 'max-lifetime') } : {}),
     ...(values['max-body-bytes'] !== undefined ? { maxBodyBytes: number(values['max-body-bytes'], 'max-body-bytes') } : {}),
     ...(values['max-output-bytes'] !== undefined ? { maxOutputBytes: number(values['max-output-bytes'], 'max-output-bytes') } : {}),
+    ...(values['max-object-bytes'] !== undefined ? { maxObjectBytes: number(values['max-object-bytes'], 'max-object-bytes') } : {}),
+    ...(values['max-connections'] !== undefined ? { maxConnections: number(values['max-connections'], 'max-connections') } : {}),
+    ...(values['max-sockets'] !== undefined ? { maxSockets: number(values['max-sockets'], 'max-sockets') } : {}),
+    ...(values['max-sockets-per-session'] !== undefined ? { maxSocketsPerSession: number(values['max-sockets-per-session'], 'max-sockets-per-session') } : {}),
+    ...(values['request-timeout'] !== undefined ? { requestTimeout: number(values['request-timeout'], 'request-timeout') } : {}),
+    ...(values['allowed-host'] ? { allowedHosts: values['allowed-host'] } : {}),
   })
   for (const spec of faults) local.faults.add(spec)
 } catch (e) {

@@ -30,6 +30,13 @@ export interface LocalConfig {
   maxBodyBytes: number
   maxOutputBytes: number
   recordBodyLimit: number
+  maxConnections: number
+  maxSocketsPerSession: number
+  maxSockets: number
+  maxObjectBytes: number
+  requestTimeoutMs: number
+  /** Lower-cased, loopback names not included (they are always allowed). */
+  allowedHosts: string[]
   /** Per-session limits and how they are enforced (cgroups, disk image, rlimits). */
   limitsPlan: LimitsPlan
   log: (line: string) => void
@@ -55,6 +62,12 @@ export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     recordBodyLimit: options.recordBodyLimit ?? 4096,
+    maxConnections: options.maxConnections ?? 256,
+    maxSocketsPerSession: options.maxSocketsPerSession ?? 8,
+    maxSockets: options.maxSockets ?? 128,
+    maxObjectBytes: options.maxObjectBytes ?? 1024 * 1024 * 1024,
+    requestTimeoutMs: Math.min((options.requestTimeout ?? 30) * 1000, MAX_TIMER_MS),
+    allowedHosts: (options.allowedHosts ?? []).map((name) => String(name).trim().toLowerCase().replace(/^\[|\]$/g, '')).filter(Boolean),
     limitsPlan: planLimits(options.limits, isolation.mode, log),
     log,
   }

@@ -87,23 +87,70 @@ function toolName(path: string, bodyText: string): string | undefined {
 }
 
 /**
- * The web-standard AGB Local handler: CORS (204 preflight without auth), body size cap (413),
- * request recording, injected faults, bearer-key check (403 AccessDenied envelope), routing,
- * and envelope errors instead of crashes.
+ * The web-standard AGB Local handler: CORS (204 preflight without auth), request recording,
+ * injected faults, authentication, body size cap (413), routing, and envelope errors instead of
+ * crashes. Authentication comes before the body is touched: the bearer key (403 AccessDenied
+ * envelope) for `apiKey` routes, the route's own `authorize` check (a session token) for others;
+ * `rawBody` routes verify their own credentials (SigV4) before reading. Only then is the body
+ * read, stopping at `maxBodyBytes`, so an unauthenticated sender cannot make AGB Local hold its
+ * bytes. (Faults scoped to a tool read the body first to learn the tool: a test set-up only.)
  */
 export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
   const { config, store, faults } = deps
 
-  async function answer(req: Request, url: URL, requestId: string, match: ReturnType<typeof matchRoute>, bodyBytes: Uint8Array, bodyText: string): Promise<Response> {
+  /** Reads and records the body once; a 413 response when it is over the cap. */
+  function bodyLoader(req: Request, requestId: string, match: ReturnType<typeof matchRoute>) {
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
+    let loaded: Promise<Uint8Array | Response> | undefined
+    const load = () => (loaded ??= (async () => {
+      if (match.route?.rawBody) {
+        record(deps, req, '[streamed body, not recorded]')
+        return EMPTY
+      }
+      if (!hasBody) {
+        record(deps, req, '')
+        return EMPTY
+      }
+      const read = await readBody(req, config.maxBodyBytes)
+      if (read !== TOO_LARGE) {
+        record(deps, req, read)
+        return read
+      }
+      record(deps, req, `[body over ${config.maxBodyBytes} bytes, not read]`)
+      // The unread rest of the body would be parsed as the next request on a kept-alive
+      // connection: ask the client to close it.
+      const tooLarge = withCors(fail(requestId, 413, 'RequestEntityTooLarge', `request body exceeds the limit of ${config.maxBodyBytes} bytes`))
+      tooLarge.headers.set('connection', 'close')
+      return tooLarge
+    })())
+    /** Records a request answered without reading its body. */
+    const refused = () => {
+      if (!loaded) record(deps, req, hasBody && !match.route?.rawBody ? '[body not read: request refused]' : '')
+      loaded ??= Promise.resolve(EMPTY)
+    }
+    return { load, refused }
+  }
+
+  async function answer(req: Request, url: URL, requestId: string, match: ReturnType<typeof matchRoute>, body: ReturnType<typeof bodyLoader>): Promise<Response> {
     const route: Route | undefined = match.route
     const needsKey = route ? route.auth === 'apiKey' : !/^\/(link|ws|resource)\//.test(url.pathname)
     if (needsKey && !checkBearer(req.headers.get('authorization'), config.apiKey)) {
+      body.refused()
       return withCors(fail(requestId, 403, 'AccessDenied', 'access denied'))
     }
     if (!match.route) {
+      body.refused()
       const status = match.pathExists ? 405 : 404
       return withCors(fail(requestId, status, 'InvalidAction.NotFound', `Specified api is not found: ${req.method} ${url.pathname}`))
     }
+    const denied = match.route.authorize?.({ req, url, requestId, config, store, params: match.params })
+    if (denied) {
+      body.refused()
+      return withCors(denied)
+    }
+    const bodyBytes = await body.load()
+    if (bodyBytes instanceof Response) return bodyBytes
+    const bodyText = bodyBytes.length ? new TextDecoder().decode(bodyBytes) : ''
     let parsed: Record<string, unknown> | undefined
     const ctx: RouteContext = {
       req, url, requestId, config, store, bodyText, bodyBytes, params: match.params,
@@ -126,25 +173,20 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       return withCors(new Response(null, { status: 204, headers: { 'x-request-id': requestId } }))
     }
     const match = matchRoute(req.method, url.pathname)
-    let bodyBytes: Uint8Array = EMPTY
-    if (match.route?.rawBody) record(deps, req, '[streamed body, not recorded]')
-    else if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const read = await readBody(req, config.maxBodyBytes)
-      if (read === TOO_LARGE) {
-        record(deps, req, `[body over ${config.maxBodyBytes} bytes, not read]`)
-        // The unread rest of the body would be parsed as the next request on a kept-alive
-        // connection: ask the client to close it.
-        const tooLarge = withCors(fail(requestId, 413, 'RequestEntityTooLarge', `request body exceeds the limit of ${config.maxBodyBytes} bytes`))
-        tooLarge.headers.set('connection', 'close')
-        return tooLarge
-      }
-      bodyBytes = read
-      record(deps, req, read)
-    } else record(deps, req, '')
-    const bodyText = bodyBytes.length ? new TextDecoder().decode(bodyBytes) : ''
-    const run = () => answer(req, url, requestId, match, bodyBytes, bodyText)
-    const fault = faults.take({ path: url.pathname, ...(faults.wantsTool() ? { tool: toolName(url.pathname, bodyText) } : {}) })
+    const body = bodyLoader(req, requestId, match)
+    let tool: string | undefined
+    if (faults.wantsTool()) {
+      const bytes = await body.load()
+      if (bytes instanceof Response) return bytes
+      tool = toolName(url.pathname, bytes.length ? new TextDecoder().decode(bytes) : '')
+    }
+    const run = () => answer(req, url, requestId, match, body)
+    const fault = faults.take({ path: url.pathname, ...(faults.wantsTool() ? { tool } : {}) })
     if (!fault) return run()
+    // A faulted request is read and recorded as it arrives, before the fault may leave it
+    // unanswered (faults exist only in test set-ups).
+    const bytes = await body.load()
+    if (bytes instanceof Response) return bytes
     return withCors(await faultResponse(fault, { requestId, signal: req.signal, isLink: LINK_CALL.test(url.pathname), faults, real: run }))
   }
 }

@@ -1,10 +1,13 @@
-import { createServer } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { isDroppedConnection } from './faults/droppedConnection.ts'
-import type { AgbLocal } from './types.ts'
+import { createHostCheck } from './http/createHostCheck.ts'
+import { CORS_HEADERS, fail } from './http/envelope.ts'
+import { requestBody } from './http/requestBody.ts'
+import type { AgbLocal, ServePolicy } from './types.ts'
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -23,29 +26,70 @@ export interface Server {
   close(): Promise<void>
 }
 
-function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): Request {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v)
-  }
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-  const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers, signal }
-  if (hasBody) {
-    // Streamed, not buffered: large presigned uploads (phase 2) go straight through.
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>
-    init.duplex = 'half'
-  }
-  return new Request(new URL(req.url ?? '/', origin), init)
+const DEFAULT_POLICY: ServePolicy = { maxConnections: 256, requestTimeoutMs: 30_000, allowedHosts: [] }
+/**
+ * Idle keep-alive connections close after this (Node's default, set explicitly): it frees
+ * connection slots, and clients that honour the `Keep-Alive: timeout=5` hint (undici: 5 s
+ * minus 2 s) stop reusing a connection well before the server closes it (Node adds 1 s).
+ */
+const KEEP_ALIVE_MS = 5_000
+/**
+ * After answering a request whose body was left unread (refused, too large, stalled), the
+ * server stops writing, discards what still arrives, and destroys the connection this much
+ * later: closing at once with unread bytes sends a TCP reset, which can make the client lose
+ * the answer it has not read yet.
+ */
+const LINGER_MS = 2_000
+/** Connections beyond maxConnections are answered 503 and closed; beyond twice it, dropped unanswered. */
+const HARD_CAP_FACTOR = 2
+
+const sockets = new WeakMap<Socket, { overCap: boolean }>()
+
+function envelope(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  const res = fail(randomUUID().toUpperCase(), status, code, message)
+  for (const [k, v] of Object.entries({ ...CORS_HEADERS, ...headers })) res.headers.set(k, v)
+  return res
 }
 
-async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+/** A raw HTTP answer on a socket that left the HTTP server's hands (an upgrade request). */
+function refuseUpgrade(socket: Duplex, status: number, code: string, message: string, extra = ''): void {
+  const body = JSON.stringify({ success: false, code, message, httpStatusCode: status })
+  socket.on('error', () => {})
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\n${extra}` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  setTimeout(() => socket.destroy(), LINGER_MS).unref()
+}
+
+/**
+ * After a `connection: close` answer Node calls `socket.destroySoon()`, which destroys the
+ * socket as soon as the answer is written: with body bytes still unread that sends a TCP reset,
+ * and the client can lose the answer (a 413 or 403 it never sees). Instead: send FIN, leave the
+ * rest unread (Node has just set the request flowing to discard it: pausing it again lets TCP
+ * flow control hold the sender back), destroy LINGER_MS later.
+ */
+function lingerAfterAnswer(req: IncomingMessage): void {
+  req.socket.destroySoon = function lingeringClose(this: Socket) {
+    this.end()
+    req.pause()
+    setTimeout(() => this.destroy(), LINGER_MS).unref()
+  }
+}
+
+async function writeResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
+  if (res.headersSent || res.destroyed) return void (await response.body?.cancel().catch(() => {})) // already answered (408)
   const headers: Record<string, string | string[]> = {}
   response.headers.forEach((value, name) => {
     headers[name] = value
   })
   const cookies = response.headers.getSetCookie()
   if (cookies.length) headers['set-cookie'] = cookies
+  // A body not received in full was left (partly) unread: the connection cannot carry another
+  // request, and reading the rest only to discard it would let a client keep it busy for as long
+  // as it likes. Close it after the answer (see LINGER_MS).
+  if (!req.complete) {
+    headers.connection = 'close'
+    lingerAfterAnswer(req)
+  }
   if (response.statusText) res.writeHead(response.status, response.statusText, headers)
   else res.writeHead(response.status, headers) // Node fills in the standard reason phrase
   if (!response.body) return void res.end()
@@ -70,34 +114,108 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
  * Serves an AgbLocal over node:http (127.0.0.1, ephemeral port by default), streaming request
  * and response bodies. WebSocket upgrades (session `wsUrl`) go to `local.handleUpgrade`. A
  * handler rejecting with an injected `drop` fault destroys the connection without an answer.
+ *
+ * Hardened for hostile neighbours (sandboxed code shares the host network): a `Host` header
+ * outside `local.servePolicy.allowedHosts` and the loopback names gets 421 (DNS rebinding);
+ * request bodies are never buffered, only read when a route that passed authentication reads
+ * them; at most `maxConnections` connections are served (more get 503); headers must arrive
+ * within `requestTimeout` and a body may not pause longer (else 408 and the connection closes).
  * @example
  * const server = await serve(createAgbLocal(), { port: 0 })
  * console.log(server.url)
  */
 export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<Server> {
   const host = opts.host ?? '127.0.0.1'
-  const server = createServer((req, res) => {
+  const policy = local.servePolicy ?? DEFAULT_POLICY
+  const timeoutMs = policy.requestTimeoutMs
+  const checkHost = createHostCheck(policy.allowedHosts, host)
+  const hostRefusal = (given: string | undefined) =>
+    `Host ${JSON.stringify(given ?? '')} is not served: AGB Local answers loopback names (localhost, 127.0.0.1, [::1]) ` +
+    'and the names in its allowedHosts option (--allowed-host); this refusal protects it from DNS rebinding'
+  const server = createServer({
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    headersTimeout: timeoutMs,
+    // Node's requestTimeout bounds a whole upload, which would cut off large presigned PUTs on a
+    // slow link: a body may instead pause at most requestTimeout between two reads (requestBody).
+    requestTimeout: 0,
+    // How often Node checks headersTimeout (default 30 s, far too coarse for a short timeout).
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, timeoutMs / 4)),
+  }, (req, res) => {
     const abort = new AbortController()
     res.once('close', () => {
       if (!res.writableFinished) abort.abort() // client went away mid-request
     })
-    const origin = `http://${req.headers.host ?? `${host}:${(server.address() as AddressInfo).port}`}`
+    const send = (response: Response) => writeResponse(req, res, response).catch(() => res.destroy())
+    if (sockets.get(req.socket)?.overCap) {
+      return void send(envelope(503, 'ServiceUnavailable', `AGB Local has ${policy.maxConnections} connections open (its maxConnections): retry later`, { 'retry-after': '1', connection: 'close' }))
+    }
+    const authority = req.headers.host === undefined ? undefined : checkHost(req.headers.host)
+    if (req.headers.host !== undefined && !authority) return void send(envelope(421, 'InvalidHost', hostRefusal(req.headers.host)))
+    // HTTP/1.0 without Host: the address we listen on (a wildcard one means loopback here).
+    const port = (server.address() as AddressInfo).port
+    const origin = `http://${authority ?? `${/^(0\.0\.0\.0|::)$/.test(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`}`
+    const stall = () => {
+      abort.abort()
+      if (!res.headersSent) {
+        void send(envelope(408, 'RequestTimeout', `request body stalled: no bytes for ${timeoutMs / 1000} s (requestTimeout); the connection is closed`, { connection: 'close' }))
+      } else req.socket.destroy()
+    }
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
+    const init: RequestInit & { duplex?: 'half' } = { method: req.method ?? 'GET', headers: toHeaders(req), signal: abort.signal }
+    if (hasBody) {
+      init.body = requestBody(req, timeoutMs, stall)
+      init.duplex = 'half'
+    }
     Promise.resolve()
-      .then(() => local.handler(toRequest(req, origin, abort.signal)))
-      .then((response) => writeResponse(res, response))
+      .then(() => local.handler(new Request(new URL(req.url ?? '/', origin), init)))
+      .then((response) => writeResponse(req, res, response))
       .catch((e: unknown) => {
         if (isDroppedConnection(e)) return void req.socket.destroy() // injected 'drop' fault
         if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json' })
+          if (!req.complete) lingerAfterAnswer(req)
+          res.writeHead(500, { 'content-type': 'application/json', ...(req.complete ? {} : { connection: 'close' }) })
           res.end(JSON.stringify({ success: false, code: 'InternalError', message: String((e as Error)?.message ?? e) }))
         } else res.destroy()
       })
   })
+
+  // Connection cap. Node's own maxConnections drops sockets without a word; up to the hard cap
+  // an extra connection instead gets a 503 the client can read (and retry after).
+  let open = 0
+  server.maxConnections = policy.maxConnections * HARD_CAP_FACTOR
+  server.prependListener('connection', (socket: Socket) => {
+    const overCap = open >= policy.maxConnections
+    sockets.set(socket, { overCap })
+    if (overCap) {
+      // Answered at its first request (503); a silent one goes soon.
+      setTimeout(() => socket.destroy(), Math.min(LINGER_MS, timeoutMs)).unref()
+      return
+    }
+    open++
+    socket.once('close', () => open--)
+  })
+
+  // Node destroys an idle keep-alive connection in the timers phase, before the poll phase reads
+  // a request that may already wait in the kernel: after the event loop was busy (e.g. spawning
+  // many sandbox processes) past the timeout, that resets (ECONNRESET) a connection the client
+  // has just reused. Handling 'timeout' ourselves, the close waits one turn of the loop and is
+  // skipped when bytes arrived meanwhile.
+  server.on('timeout', (socket: Socket) => {
+    const seen = socket.bytesRead
+    setImmediate(() => {
+      if (socket.bytesRead === seen) socket.destroy()
+    })
+  })
+
   // Upgraded connections leave the HTTP server's bookkeeping: close() drops them itself.
   const upgraded = new Set<Duplex>()
-  server.on('upgrade', (req, socket, head) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket)
     socket.once('close', () => upgraded.delete(socket))
+    if (sockets.get(req.socket)?.overCap) {
+      return refuseUpgrade(socket, 503, 'ServiceUnavailable', `AGB Local has ${policy.maxConnections} connections open (its maxConnections): retry later`, 'retry-after: 1\r\n')
+    }
+    if (!checkHost(req.headers.host)) return refuseUpgrade(socket, 421, 'InvalidHost', hostRefusal(req.headers.host))
     if (local.handleUpgrade) return local.handleUpgrade(req, socket, head)
     socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
   })
@@ -117,4 +235,13 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
         for (const socket of upgraded) socket.destroy()
       }),
   }
+}
+
+function toHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v)
+  }
+  return headers
 }

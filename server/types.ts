@@ -46,6 +46,35 @@ export interface AgbLocalOptions {
    * Not applied with `isolation: 'none'`.
    */
   limits?: LimitsOption | false
+  /**
+   * TCP connections `serve()` keeps open at once, HTTP keep-alive and WebSockets alike. One more
+   * is answered HTTP 503 (`Retry-After: 1`) and closed. Default 256.
+   */
+  maxConnections?: number
+  /** Open WebSockets per session; one more is refused with HTTP 429 before the handshake. Default 8. */
+  maxSocketsPerSession?: number
+  /** Open session WebSockets in total; one more is refused with HTTP 503 before the handshake. Default 128. */
+  maxSockets?: number
+  /**
+   * Largest object the embedded store accepts in one PUT (presigned or signed): a larger upload
+   * gets HTTP 413 `EntityTooLarge` and nothing is stored. Default 1 GiB.
+   */
+  maxObjectBytes?: number
+  /**
+   * Seconds a client of `serve()` has to send a request's headers, and the longest pause allowed
+   * between two parts of a body AGB Local is reading. A slower sender gets HTTP 408 and its
+   * connection is closed. Default 30.
+   */
+  requestTimeout?: number
+  /**
+   * Host names `serve()` answers besides the loopback ones (`localhost`, `*.localhost`,
+   * `127.0.0.1`, any `127.x.x.x`, `[::1]`), which are always allowed: a request whose `Host`
+   * header names anything else gets HTTP 421, so a web page cannot reach AGB Local through a
+   * DNS name it controls (DNS rebinding). An entry is a name or IP address without port
+   * (case-insensitive); a leading dot (`.example.test`) allows the name and all its subdomains. Serving on
+   * `0.0.0.0`, list the names and addresses clients use to reach this machine. Default `[]`.
+   */
+  allowedHosts?: string[]
   /** Receives operational lines (warnings, releases). Default: silent. */
   log?: (line: string) => void
 }
@@ -129,6 +158,16 @@ export interface RecordedRequest {
   body: string
 }
 
+/** What `serve()` enforces on connections: {@link AgbLocalOptions} with defaults applied. */
+export interface ServePolicy {
+  /** See {@link AgbLocalOptions.maxConnections}. */
+  readonly maxConnections: number
+  /** See {@link AgbLocalOptions.requestTimeout}, in milliseconds. */
+  readonly requestTimeoutMs: number
+  /** See {@link AgbLocalOptions.allowedHosts}, lower-cased. */
+  readonly allowedHosts: readonly string[]
+}
+
 /** A running AGB Local instance. */
 export interface AgbLocal {
   readonly apiKey: string
@@ -155,6 +194,8 @@ export interface AgbLocal {
    * `run_code`; the injected `fetch` has no sockets.
    */
   handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+  /** What `serve()` enforces on connections (from the options, defaults applied). */
+  readonly servePolicy: ServePolicy
   /** Open session WebSockets, of one session or of all. */
   openSockets(sessionId?: string): number
   /**

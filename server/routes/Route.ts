@@ -23,11 +23,23 @@ export interface RouteContext {
   body(): Record<string, unknown>
 }
 
-/** One endpoint. `auth: 'apiKey'` routes are rejected before `run` without the bearer key. */
+/** What a route's {@link Route.authorize} sees: the request before its body is read. */
+export type AuthorizeContext = Pick<RouteContext, 'req' | 'url' | 'requestId' | 'config' | 'store' | 'params'>
+
+/**
+ * One endpoint. `auth: 'apiKey'` routes are rejected before `run` without the bearer key. A
+ * route with `auth: 'none'` that takes a body must check its own credentials before the body
+ * is read: in `authorize`, or (a `rawBody` route) in `run` before touching `ctx.req.body`.
+ */
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'HEAD' | 'DELETE'
   path: string | RegExp
   auth: 'apiKey' | 'none'
+  /**
+   * Runs after the API-key check and before the body is read: a refusal response (answered as
+   * is, CORS headers added), or `undefined` to go on.
+   */
+  authorize?(ctx: AuthorizeContext): Response | undefined
   /**
    * The handler leaves the body unread (no size cap, not recorded): the route streams
    * `ctx.req.body` itself (e.g. large presigned uploads) and enforces its own limits.

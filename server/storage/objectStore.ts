@@ -32,6 +32,8 @@ export interface PutOptions {
   sha256?: string
   /** Base64 MD5 the body must have (`Content-MD5`). */
   md5?: string
+  /** The upload fails with StoreError `EntityTooLarge` (413), storing nothing, past this many bytes. */
+  maxBytes?: number
 }
 
 /** Buckets as directories on disk; objects streamed in and out, never held in memory. */
@@ -162,6 +164,9 @@ export function createObjectStore(root: string): ObjectStore {
               md5.update(chunk)
               sha?.update(chunk)
               size += chunk.length
+              if (options.maxBytes !== undefined && size > options.maxBytes) {
+                throw new StoreError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed object size of ${options.maxBytes} bytes (maxObjectBytes).`, 413)
+              }
               yield chunk
             }
           },

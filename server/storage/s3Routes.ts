@@ -49,9 +49,18 @@ function bodyStream(req: Request): Readable {
   return req.body ? Readable.fromWeb(req.body as import('node:stream/web').ReadableStream) : Readable.from([])
 }
 
+function tooLarge(ctx: RouteContext, max: number): Response {
+  return s3Error(ctx, 413, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed object size of ${max} bytes (maxObjectBytes).`, ctx.url.pathname)
+}
+
 async function putObject(ctx: RouteContext, s: Storage, bucket: string, key: string, payloadHash: string): Promise<Response> {
   if (ctx.req.headers.has('x-amz-copy-source')) return s3Error(ctx, 501, 'NotImplemented', 'CopyObject is not supported by AGB Local')
+  const max = ctx.config.maxObjectBytes
+  const declared = Number(ctx.req.headers.get('x-amz-decoded-content-length') ?? ctx.req.headers.get('content-length') ?? NaN)
+  // Refused before a byte is read; a body without (or lying about) its length is cut at the cap.
+  if (declared > max) return tooLarge(ctx, max)
   const meta = await s.objects.put(bucket, key, bodyStream(ctx.req), {
+    maxBytes: max,
     contentType: ctx.req.headers.get('content-type') ?? undefined,
     ...(payloadHash !== UNSIGNED_PAYLOAD ? { sha256: payloadHash } : {}),
     ...(ctx.req.headers.has('content-md5') ? { md5: ctx.req.headers.get('content-md5')! } : {}),

@@ -71,6 +71,9 @@ export function createWsGateway(deps: WsGatewayDeps): WsGateway {
   const { config, store, requests } = deps
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes, perMessageDeflate: false })
   const connections = new Set<Connection>()
+  /** WebSocket handshakes in progress, per session and in total (they count against the caps). */
+  const opening = new Map<Session, number>()
+  let openingTotal = 0
   let closed = false
 
   function send(conn: Connection, frame: Record<string, unknown>): void {
@@ -178,7 +181,28 @@ export function createWsGateway(deps: WsGatewayDeps): WsGateway {
       if (!session) return refuse(socket, 404, 'InvalidSession.NotFound', 'Session not found')
       const token = req.headers['x-access-token']
       if (typeof token !== 'string' || !sameSecret(token, session.token)) return refuse(socket, 401, 'InvalidAccessToken', 'missing or wrong X-Access-Token')
+      // Caps, handshakes in progress included: one session (or code that learnt its token)
+      // cannot pile up sockets.
+      if (openingTotal + connections.size >= config.maxSockets) {
+        return refuse(socket, 503, 'TooManySockets', `AGB Local has ${config.maxSockets} WebSockets open (its maxSockets): close one or retry later`)
+      }
+      if ((opening.get(session) ?? 0) + matching(session.id).length >= config.maxSocketsPerSession) {
+        return refuse(socket, 429, 'TooManySockets', `the session has ${config.maxSocketsPerSession} WebSockets open (maxSocketsPerSession): close one first`)
+      }
+      opening.set(session, (opening.get(session) ?? 0) + 1)
+      openingTotal++
+      let settled = false
+      const settle = () => {
+        if (settled) return
+        settled = true
+        openingTotal--
+        const left = (opening.get(session) ?? 1) - 1
+        if (left) opening.set(session, left)
+        else opening.delete(session)
+      }
+      socket.once('close', settle)
       wss.handleUpgrade(req, socket, head, (ws) => {
+        settle()
         if (closed || session.status !== 'RUNNING') return ws.close(closed ? 1001 : 1000, closed ? 'AGB Local closing' : 'session released')
         accept(ws, session)
       })

@@ -1,0 +1,43 @@
+import type { IncomingMessage } from 'node:http'
+
+/** The error a body stream fails with when its sender pauses longer than allowed. */
+export class BodyStalledError extends Error {
+  override readonly name = 'BodyStalledError'
+}
+
+/**
+ * The body of a node:http request as a web `ReadableStream` that reads nothing until its
+ * consumer asks (high-water mark 0): bytes stay in the socket (TCP flow control holds the
+ * sender back) until a route that passed authentication reads them, so an unauthenticated or
+ * oversized body costs no memory. (`Readable.toWeb` would not do: on Node 20 it queues up to
+ * 16384 chunks, about a gigabyte, whether or not anyone reads.) A read waiting longer than
+ * `idleMs` for the next bytes fails with {@link BodyStalledError} after calling `onStall`.
+ * Cancelling the stream leaves the rest unread: the server closes such connections.
+ * @example
+ * new Request(url, { method: 'POST', body: requestBody(req, 30_000, stall), duplex: 'half' })
+ */
+export function requestBody(req: IncomingMessage, idleMs: number, onStall: () => void): ReadableStream<Uint8Array> {
+  // Not `return()`ed on cancel: that would destroy the socket before the answer is written.
+  const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let timer: NodeJS.Timeout | undefined
+        const stalled = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            onStall()
+            reject(new BodyStalledError(`request body stalled: no bytes for ${idleMs / 1000} s`))
+          }, idleMs)
+        })
+        try {
+          const next = await Promise.race([chunks.next(), stalled])
+          if (next.done) controller.close()
+          else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength))
+        } finally {
+          clearTimeout(timer)
+        }
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
