@@ -4,6 +4,7 @@
 // one line per request (method path status ms; the query string is left out because it may
 // carry signatures, and headers are never logged).
 import { parseArgs } from 'node:util'
+import { LIMIT_FLAGS, LIMIT_FLAGS_USAGE, limitsFromFlags } from './sandbox/limits/limitsFromFlags.ts'
 import { createAgbLocal } from './createAgbLocal.ts'
 import { parseFaultFlag } from './parseFaultFlag.ts'
 import { serve } from './serve.ts'
@@ -18,6 +19,7 @@ const USAGE = `Usage: agb-local [--port <n>] [--host <addr>] [--api-key <key>] [
   [--fault <spec>]... [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>]
   [--max-lifetime <s>] [--max-body-bytes <n>] [--max-output-bytes <n>] [--max-object-bytes <n>]
   [--max-connections <n>] [--max-sockets <n>] [--max-sockets-per-session <n>] [--request-timeout <s>] [--allowed-host <name>]...
+${LIMIT_FLAGS_USAGE}
   --port      default ${DEFAULT_PORT}; 0 picks a free port
   --api-key   default the development key ${DEV_API_KEY} (only accepted on loopback hosts)
   --images    image ids to accept besides the documented ones (an id containing "browser" gets a browser)
@@ -59,6 +61,7 @@ const { values } = (() => {
         'max-sockets-per-session': { type: 'string' },
         'request-timeout': { type: 'string' },
         'allowed-host': { type: 'string', multiple: true },
+        ...LIMIT_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -94,6 +97,7 @@ try {
   local = createAgbLocal({
     isolation: isolation as Isolation,
     network: !values['no-network'],
+    ...limitsFromFlags(values),
     log,
     apiKey,
     ...(values.images ? { images: values.images.split(',').map((id) => id.trim()).filter(Boolean) } : {}),
