@@ -8,6 +8,7 @@ import { startSync } from './syncContext.ts'
 interface SyncPolicy {
   uploadPolicy?: { autoUpload?: boolean }
   downloadPolicy?: { autoDownload?: boolean }
+  mappingPolicy?: { path?: unknown }
 }
 
 function parsePolicy(value: unknown): SyncPolicy {
@@ -27,6 +28,8 @@ function parsePolicy(value: unknown): SyncPolicy {
  * each `{contextId, path, policy}` starts a download task (storage → sandbox `path`) unless
  * `downloadPolicy.autoDownload` is false, reported by GetContextInfo?sessionId=; mounts with
  * `uploadPolicy.autoUpload` (default) are uploaded back before the session is released.
+ * `mappingPolicy.path` names where the data is stored when it was uploaded from another path:
+ * files stored under it appear under `path`, and go back under it.
  * Unknown contexts give a `Failed` task, as the session itself is created.
  */
 export async function mountContexts(ctx: RouteContext, session: Session): Promise<void> {
@@ -38,8 +41,9 @@ export async function mountContexts(ctx: RouteContext, session: Session): Promis
     const { contextId, path, policy } = item as Record<string, unknown>
     if (typeof contextId !== 'string' || !contextId || typeof path !== 'string' || !path) continue
     const p = parsePolicy(policy)
-    mounts.push({ contextId, path, autoUpload: p.uploadPolicy?.autoUpload !== false })
-    if (p.downloadPolicy?.autoDownload !== false) startSync(s, session, contextId, path, 'download')
+    const mappedFrom = typeof p.mappingPolicy?.path === 'string' && p.mappingPolicy.path ? p.mappingPolicy.path : undefined
+    mounts.push({ contextId, path, autoUpload: p.uploadPolicy?.autoUpload !== false, ...(mappedFrom ? { mappedFrom } : {}) })
+    if (p.downloadPolicy?.autoDownload !== false) startSync(s, session, contextId, path, 'download', mappedFrom)
     else await ensureSandboxDir(session, path).catch(() => {})
   }
   if (mounts.length) s.mounts.set(session.id, mounts)

@@ -53,6 +53,11 @@ export interface Mount {
   contextId: string
   path: string
   autoUpload: boolean
+  /**
+   * `mappingPolicy.path`: where the context's data is stored (the path it was uploaded from,
+   * e.g. by a session on another platform) when that differs from `path`, where it is mounted.
+   */
+  mappedFrom?: string
 }
 
 /** Storage state of one AGB Local (one per {@link LocalConfig}). */

@@ -1,3 +1,4 @@
+import { posix } from 'node:path'
 import type { Session } from '../sessions/Session.ts'
 import { ensureSandboxDir, listSandboxFiles, openSandboxFile, sandboxAbsolute, sandboxKind, writeSandboxFile } from './sandboxFiles.ts'
 import { CONTEXT_BUCKET } from './storageFor.ts'
@@ -18,20 +19,27 @@ export function contextDirPrefix(contextId: string, sandboxDir: string): string 
   return `${contextId}${dir === '/' ? '/' : `${dir}/`}`
 }
 
-async function download(s: Storage, session: Session, contextId: string, path: string): Promise<void> {
+/** `stored` (a stored path at or below `from`) moved below `dir`: mappingPolicy's path mapping. */
+function remap(stored: string, from: string, dir: string): string {
+  return from === dir ? stored : posix.join(dir, posix.relative(from, stored))
+}
+
+async function download(s: Storage, session: Session, contextId: string, path: string, storedAt: string): Promise<void> {
   const dir = sandboxAbsolute(path)
-  const below = await s.objects.list(CONTEXT_BUCKET, contextDirPrefix(contextId, dir))
-  const exact = below.length ? undefined : await s.objects.head(CONTEXT_BUCKET, contextKey(contextId, dir))
+  const from = sandboxAbsolute(storedAt)
+  const below = await s.objects.list(CONTEXT_BUCKET, contextDirPrefix(contextId, from))
+  const exact = below.length ? undefined : await s.objects.head(CONTEXT_BUCKET, contextKey(contextId, from))
   if (!exact) await ensureSandboxDir(session, dir)
   for (const meta of exact ? [exact] : below) {
     const opened = await s.objects.read(CONTEXT_BUCKET, meta.key)
     if (!opened) continue // deleted meanwhile
-    await writeSandboxFile(session, meta.key.slice(contextId.length), opened.stream)
+    await writeSandboxFile(session, remap(meta.key.slice(contextId.length), from, dir), opened.stream)
   }
 }
 
-async function upload(s: Storage, session: Session, contextId: string, path: string): Promise<void> {
+async function upload(s: Storage, session: Session, contextId: string, path: string, storedAt: string): Promise<void> {
   const dir = sandboxAbsolute(path)
+  const from = sandboxAbsolute(storedAt)
   const kind = await sandboxKind(session, dir)
   if (kind === 'missing') throw new Error(`${dir}: no such file or directory in the session`)
   const files = kind === 'file' ? [dir] : await listSandboxFiles(session, dir)
@@ -40,7 +48,7 @@ async function upload(s: Storage, session: Session, contextId: string, path: str
     const opened = await openSandboxFile(session, file).catch(() => undefined)
     if (!opened) continue // removed or replaced while we walked
     try {
-      await s.objects.put(CONTEXT_BUCKET, contextKey(contextId, file), opened.stream)
+      await s.objects.put(CONTEXT_BUCKET, contextKey(contextId, remap(file, dir, from)), opened.stream)
     } finally {
       opened.stream.destroy()
     }
@@ -53,16 +61,19 @@ const samePath = (a: string, b: string) => sandboxAbsolute(a) === sandboxAbsolut
  * Starts a context sync for a session and records its task (status `InProgress`, then
  * `Success` or `Failed` with `errorMessage`). A newer task for the same context, path and
  * direction replaces the older one, so pollers never read a stale finished item.
+ * @param storedAt where the data is stored (mappingPolicy.path); default: the mount's mapping of
+ *   this context and path, else `path` itself
  * @returns the task and a promise settled when it ends (never rejects).
  */
-export function startSync(s: Storage, session: Session, contextId: string, path: string, mode: SyncMode): { task: SyncTask; done: Promise<void> } {
+export function startSync(s: Storage, session: Session, contextId: string, path: string, mode: SyncMode, storedAt?: string): { task: SyncTask; done: Promise<void> } {
+  const stored = storedAt ?? s.mounts.get(session.id)?.find((m) => m.contextId === contextId && samePath(m.path, path))?.mappedFrom ?? path
   const task: SyncTask = { contextId, path, status: 'InProgress', taskType: mode, startTime: nowSeconds(), finishTime: 0, errorMessage: '' }
   const tasks = (s.tasks.get(session.id) ?? []).filter((t) => !(t.contextId === contextId && t.taskType === mode && samePath(t.path, path)))
   tasks.push(task)
   s.tasks.set(session.id, tasks)
   const context = s.contexts.get(contextId)
   const work = context
-    ? (s.contexts.update(context, { lastUsedTime: new Date().toISOString() }), mode === 'download' ? download(s, session, contextId, path) : upload(s, session, contextId, path))
+    ? (s.contexts.update(context, { lastUsedTime: new Date().toISOString() }), mode === 'download' ? download(s, session, contextId, path, stored) : upload(s, session, contextId, path, stored))
     : Promise.reject(new Error(`context not found: ${contextId}`))
   const done = work.then(
     () => {
