@@ -84,12 +84,13 @@ export async function createConfinement(plan: LimitsPlan, id: string, dir: strin
 }
 
 /**
- * Makes the fresh session root usable by the sandbox user: the root itself, `/etc`,
+ * Makes the fresh session root usable by the sandbox user: the root itself, `/etc`, `/home`,
  * `/home/user` and `/tmp` (1777) owned by `uid` (bubblewrap creates its mount points there as
- * that user). Files the host writes later stay root-owned and read-only inside.
+ * that user; code and context mounts may create directories such as `/home/data`). Files the
+ * host writes stay root-owned, read-only inside.
  */
 export async function handOver(rootDir: string, uid: number | null): Promise<void> {
   if (uid === null) return
-  for (const sub of ['', 'etc', 'home/user', 'tmp']) await chown(join(rootDir, sub), uid, uid)
+  for (const sub of ['', 'etc', 'home', 'home/user', 'tmp']) await chown(join(rootDir, sub), uid, uid)
   await chmod(join(rootDir, 'tmp'), 0o1777)
 }
