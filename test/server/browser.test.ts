@@ -177,6 +177,38 @@ describe('browser sessions', () => {
     }
   }, 120_000)
 
+  it('keeps its session from going idle while a DevTools client drives the browser', async () => {
+    const id = await api.createSession({ timeout: 2 }, 'agb-browser-use-1') // idle release after 2 s
+    expect((await api.post(`/browser/init?sessionId=${id}`, {})).json.success).toBe(true)
+    const browser = await chromium.connectOverCDP((await api.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.data.url)
+    try {
+      const page = await browser.contexts()[0]!.newPage()
+      const until = Date.now() + 4500
+      while (Date.now() < until) {
+        await page.evaluate(() => 1)
+        await new Promise((r) => setTimeout(r, 300))
+      }
+      expect((await api.post('/mcp/getSessionInfo', { sessionId: id })).json.data.status).toBe('RUNNING')
+    } finally {
+      await browser.close()
+    }
+    // Left alone, it is released as usual.
+    await waitFor(async () => (await api.post('/mcp/getSessionInfo', { sessionId: id })).json.data?.status !== 'RUNNING', 15_000)
+  }, 60_000)
+
+  it('reports a browser killed from inside the sandbox as stopped, and starts a new one', async () => {
+    const { id, url, marker } = await browserSession()
+    const browser = await chromium.connectOverCDP(url)
+    const disconnected = new Promise<void>((resolve) => browser.once('disconnected', () => resolve()))
+    await api.shell(id, `kill -9 $(pgrep -f ${marker}) 2>/dev/null; true`)
+    await disconnected
+    await waitFor(async () => (await api.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.code === 'BrowserNotStarted', 10_000)
+    expect((await api.post(`/browser/init?sessionId=${id}&persistentPath=/tmp/${marker}`, {})).json.success).toBe(true)
+    const again = await chromium.connectOverCDP((await api.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.data.url)
+    expect(again.isConnected()).toBe(true)
+    await again.close()
+  })
+
   it('answers the LLM-driven browser agent tools with a tool error saying they are not available', async () => {
     const { id } = await browserSession()
     const res = await api.callTool(id, 'page_use_navigate', { url: 'https://example.com' })
