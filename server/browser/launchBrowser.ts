@@ -29,6 +29,8 @@ const COMMAND_TIMEOUT_MS = 30_000
 /** A single DevTools message larger than this (a runaway page) stops the browser. */
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 const STDERR_TAIL = 4000
+/** A client this far behind (unsent bytes) is cut off: a page must not grow AGB Local's memory without bound. */
+const MAX_CLIENT_BACKLOG = 256 * 1024 * 1024
 
 // Inside the sandbox (so nothing is written from the host into the session's files): a
 // fontconfig file for /usr/share/fonts (the host's /etc/fonts is not in the sandbox), then
@@ -141,6 +143,13 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
     if (running && proc.stdin?.writable) proc.stdin.write(`${JSON.stringify(message)}\0`)
   }
 
+  /** Sends to the client, or cuts it off when it cannot keep up. */
+  function toClient(ws: WebSocket, text: string): void {
+    if (ws !== client || ws.readyState !== ws.OPEN) return
+    if (ws.bufferedAmount > MAX_CLIENT_BACKLOG) return ws.close(1008, 'the DevTools client does not keep up with the browser')
+    ws.send(text)
+  }
+
   function fromBrowser(text: string): void {
     let msg: unknown
     try {
@@ -155,7 +164,7 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
       pending.delete(msg.id)
       if (p.timer) clearTimeout(p.timer)
       if (p.client) {
-        if (p.client.ws === client && client.readyState === client.OPEN) client.send(JSON.stringify({ ...msg, id: p.client.id }))
+        toClient(p.client.ws, JSON.stringify({ ...msg, id: p.client.id }))
       } else if (isObject(msg.error)) p.reject?.(new Error(String(msg.error.message ?? 'DevTools error')))
       else p.resolve?.(isObject(msg.result) ? msg.result : {})
       return
@@ -173,7 +182,7 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
       if (ownSessions.delete(params.sessionId)) return
       clientSessions.delete(params.sessionId)
     }
-    if (client && client.readyState === client.OPEN) client.send(text)
+    if (client) toClient(client, text)
   }
 
   function command(method: string, params: Record<string, unknown> = {}, sessionId?: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<Record<string, unknown>> {
