@@ -418,6 +418,7 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
     if (path === '/mcp/createSession') {
       const image = query.get('imageId') ?? ''
       if (o.imageIds && !o.imageIds.includes(image)) throw new Refusal(403, 'Forbidden', `image ${image || '(none)'} is not allowed by this proxy`)
+      if (incoming.mcpPolicyId !== undefined) throw new Refusal(403, 'Forbidden', 'policyId is not allowed through this proxy: the server decides what sandboxes may do')
       const own = await ownLabels(client)
       body.labels = JSON.stringify({ ...browserLabels(body.labels, 'labels', own), ...own })
       const reservation = await limiter.reserve(own[PROXY_CLIENT_LABEL]!, AbortSignal.any([request.signal, AbortSignal.timeout(30_000)])).catch(() => {

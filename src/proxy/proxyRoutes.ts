@@ -31,7 +31,8 @@ const contextFile = (): ProxyRoute => ({ permission: 'transfer', query: ['contex
 
 /** The API routes a browser may use, by `METHOD path`. */
 export const PROXY_ROUTES: Readonly<Record<string, ProxyRoute>> = {
-  'POST /mcp/createSession': { permission: 'sessions', query: ['imageId', 'sdkStats'], body: ['labels', 'persistenceDataList', 'mcpPolicyId', 'timeout'] },
+  // No `mcpPolicyId`: the policy decides what a sandbox may do, so a browser does not pick it.
+  'POST /mcp/createSession': { permission: 'sessions', query: ['imageId', 'sdkStats'], body: ['labels', 'persistenceDataList', 'timeout'] },
   'POST /mcp/getSession': bodySession('sessions'),
   'POST /mcp/getSessionInfo': bodySession('sessions'),
   'POST /mcp/releaseSessionAsync': bodySession('sessions'),

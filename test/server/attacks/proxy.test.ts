@@ -275,6 +275,10 @@ describe('limits hold under concurrency', () => {
     expect((await labelsOf(rawId(b.id)))[PROXY_LABEL]).toBe('limit-labels')
     const viaCreate = await send(proxy, 'POST', '/mcp/createSession', { query: `imageId=${IMAGE}`, body: { labels: JSON.stringify({ [PROXY_LABEL]: 'elsewhere' }) } })
     expect(viaCreate.status).toBe(403)
+    // Nor can it pick the sandbox policy.
+    const policy = await send(proxy, 'POST', '/mcp/createSession', { query: `imageId=${IMAGE}`, body: { mcpPolicyId: 'policy-without-limits' } })
+    expect(policy.status).toBe(403)
+    record('createSession choosing its own `mcpPolicyId`', 'forwarded', outcome(policy))
 
     const third = await send(proxy, 'POST', '/mcp/createSession', { query: `imageId=${IMAGE}` })
     expect(third.status).toBe(429)
