@@ -35,7 +35,13 @@ beforeAll(async () => {
   // The same AgbLocal, served with an optional delay in front of createSession: a slow create
   // is what an abort usually interrupts in production.
   const handler = async (req: Request) => {
-    if (createDelay && new URL(req.url).pathname === '/mcp/createSession') await new Promise((r) => setTimeout(r, createDelay))
+    if (createDelay && new URL(req.url).pathname === '/mcp/createSession') {
+      // The request has fully arrived (as at a real service) before the caller's abort; the
+      // service then takes its time creating. AGB Local reads bodies on demand, so read it now.
+      const body = await req.arrayBuffer()
+      await new Promise((r) => setTimeout(r, createDelay))
+      return local.handler(new Request(req.url, { method: req.method, headers: req.headers, body }))
+    }
     return local.handler(req)
   }
   server = await serve({ ...local, handler })
@@ -94,7 +100,7 @@ describe('withSession', () => {
         return readFile(client, s, '/home/user/missing.txt')
       }),
     )
-    expect(isAgbError(error, 'tool_error')).toBe(true)
+    expect(isAgbError(error, 'not_found')).toBe(true)
     expect(await settleLeaks(local)).toEqual(NONE)
   })
 
@@ -168,13 +174,11 @@ describe('await using', () => {
   })
 
   it('deletes the session when a command outlives its timeout', async () => {
-    const error = await rejection(
-      (async () => {
-        await using s = await createSession(client, { imageId: IMAGE })
-        await exec(client, s, 'sleep 30', { timeout: 600 })
-      })(),
-    )
-    expect(isAgbError(error, 'timeout')).toBe(true)
+    const result = await (async () => {
+      await using s = await createSession(client, { imageId: IMAGE })
+      return await exec(client, s, 'echo started; sleep 30', { timeout: 1_200 })
+    })()
+    expect(result, JSON.stringify(result)).toMatchObject({ timedOut: true, exitCode: 124, stdout: 'started\n' })
     expect(await settleLeaks(local)).toEqual(NONE)
   })
 })
@@ -238,47 +242,44 @@ describe('aborts and timeouts while createSession is in flight', () => {
   })
 })
 
-describe('createSession with contextSyncs whose wait fails', () => {
+describe('contextSyncs whose wait fails', () => {
   async function context(name: string): Promise<string> {
     const res = await fetch(`${server.url}/sdk/GetContext?name=${name}&allowCreate=true`, { headers: { authorization: `Bearer ${local.apiKey}` } })
     return ((await res.json()) as { data: { id: string } }).data.id
   }
+  const waitIn = (contextId: string, options: sdk.WaitForContextsOptions) =>
+    rejection(withSession(client, { imageId: IMAGE, contextSyncs: [{ contextId, path: '/home/user/data' }] }, (s) => sdk.waitForContexts(client, s, options)))
 
-  it('deletes the session when GetContextInfo keeps failing', async () => {
+  it('createSession itself does not wait: no GetContextInfo request (waiting is opt-in)', async () => {
+    const contextId = await context('leak-optin')
+    const before = local.requests.length
+    await withSession(client, { imageId: IMAGE, contextSyncs: [{ contextId, path: '/home/user/data' }] }, () => undefined)
+    expect(local.requests.slice(before).filter((r) => r.url.includes('/sdk/GetContextInfo'))).toEqual([])
+  })
+
+  it('withSession deletes the session when GetContextInfo keeps failing', async () => {
     const contextId = await context('leak-fail')
     local.faults.add({ route: '/sdk/GetContextInfo', kind: 'status', status: 500, times: Infinity })
-    const error = await rejection(createSession(client, { imageId: IMAGE, contextSyncs: [{ contextId, path: '/home/user/data' }], pollInterval: 20, retry: { attempts: 2, baseDelay: 10 } }))
+    const error = await waitIn(contextId, { pollInterval: 20, retry: { attempts: 2, baseDelay: 10 } })
     expect(isAgbError(error, 'server_error')).toBe(true)
+    expect((error as Error).message).toMatch(/^waitForContexts: /)
     expect(await settleLeaks(local)).toEqual(NONE)
   })
 
-  it('deletes the session when GetContextInfo refuses (success:false)', async () => {
+  it('withSession deletes the session when GetContextInfo refuses (success:false)', async () => {
     const contextId = await context('leak-refuse')
     local.faults.add({ route: '/sdk/GetContextInfo', kind: 'envelope-failure', status: 400, code: 'InvalidParameter', message: 'bad sync' })
-    const error = await rejection(createSession(client, { imageId: IMAGE, contextSyncs: [{ contextId, path: '/home/user/data' }], pollInterval: 20 }))
-    expect(isAgbError(error)).toBe(true)
+    const error = await waitIn(contextId, { pollInterval: 20 })
+    expect(isAgbError(error, 'api_error')).toBe(true)
     expect(await settleLeaks(local)).toEqual(NONE)
   })
 
-  it('deletes the session when GetContextInfo hangs past the create timeout', async () => {
+  it('withSession deletes the session when GetContextInfo hangs past the wait timeout', async () => {
     const contextId = await context('leak-hang')
     local.faults.add({ route: '/sdk/GetContextInfo', kind: 'hang' })
-    const error = await rejection(createSession(client, { imageId: IMAGE, contextSyncs: [{ contextId, path: '/home/user/data' }], pollInterval: 20, timeout: 800 }))
+    const error = await waitIn(contextId, { pollInterval: 20, timeout: 800 })
     expect(isAgbError(error, 'timeout')).toBe(true)
-    expect(await settleLeaks(local)).toEqual(NONE)
-  })
-
-  it('withSession: fn never runs and nothing leaks', async () => {
-    const contextId = await context('leak-with')
-    local.faults.add({ route: '/sdk/GetContextInfo', kind: 'status', status: 400, times: Infinity })
-    let ran = false
-    const error = await rejection(
-      withSession(client, { imageId: IMAGE, contextSyncs: [{ contextId, path: '/home/user/data' }], pollInterval: 20 }, () => {
-        ran = true
-      }),
-    )
-    expect(isAgbError(error)).toBe(true)
-    expect(ran).toBe(false)
+    expect((error as Error).message).toMatch(/^waitForContexts timed out after 800 ms/)
     expect(await settleLeaks(local)).toEqual(NONE)
   })
 })
@@ -303,9 +304,13 @@ describe('over the injected transport (a fetch that does not honour its signal)'
 
   it('a call past its timeout rejects with timeout within a second of it', async () => {
     const s = await createSession(h.client, { imageId: IMAGE })
+    // The shell tool never answers; the injected fetch ignores the call's signal.
+    h.local.faults.add({ tool: 'shell', kind: 'hang' })
     const started = Date.now()
     const error = await rejection(exec(h.client, s, 'sleep 3', { timeout: 300 }))
+    h.local.faults.clear()
     expect(isAgbError(error, 'timeout'), String(error)).toBe(true)
+    expect((error as Error).message).toMatch(/^exec timed out after 300 ms/)
     expect(Date.now() - started).toBeLessThan(1_300)
     await deleteSession(h.client, s)
     expect(await settleLeaks(h.local)).toEqual(NONE)

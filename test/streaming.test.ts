@@ -1,6 +1,7 @@
 import { WebSocket as WsWebSocket } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  collectCode,
   attachProcess,
   createClient,
   createSession,
@@ -61,11 +62,19 @@ describe('streamCode', () => {
     expect(events.at(-1)).toMatchObject({ type: 'end', status: 'failed' })
   })
 
-  it('runCode with onStdout gets chunks live and the same assembled result', async () => {
+  it('collectCode(streamCode) gets chunks live and the same assembled result as runCode', async () => {
     const chunks: string[] = []
-    const result = await runCode(client, session, PRINTER, { onStdout: (t) => chunks.push(t) })
+    const result = await collectCode(streamCode(client, session, PRINTER), { onStdout: (t) => chunks.push(t) })
     expect(chunks.length).toBeGreaterThanOrEqual(6)
-    expect(result).toMatchObject({ success: true, stdout: expect.stringContaining('line 5'), stderr: 'oops\n', text: "'done'" })
+    expect(result).toMatchObject({ success: true, stdout: expect.stringContaining('line 5'), stderr: 'oops\n', text: "'done'", timedOut: false })
+    const plain = await runCode(client, session, PRINTER)
+    expect({ ...result, requestId: '', executionTime: 0, executionCount: 0 }).toEqual({ ...plain, requestId: '', executionTime: 0, executionCount: 0 })
+  })
+
+  it('runCode rejects onStdout and points at collectCode (live output is opt-in)', async () => {
+    const error = await runCode(client, session, '1', { onStdout: () => undefined } as never).catch((e: unknown) => e)
+    expect(isAgbError(error, 'invalid_input')).toBe(true)
+    expect((error as Error).message).toContain('collectCode(streamCode(')
   })
 
   it('two concurrent streams on one session do not mix', async () => {
@@ -170,7 +179,7 @@ describe('spawn', () => {
 describe('streaming through agb-micro/proxy (the browser path)', () => {
   it('streams the same events as NDJSON over fetch, for a keyless client', async () => {
     const { createProxyHandler } = await import('../src/proxy.ts')
-    const proxy = createProxyHandler({ apiKey: h.local.apiKey, endpoint: h.url, ...(webSocket ? { webSocket } : {}) })
+    const proxy = createProxyHandler({ apiKey: h.local.apiKey, endpoint: h.url, public: true, ...(webSocket ? { webSocket } : {}) })
     const browser = createClient({ endpoint: 'https://app.example/agb', proxy: true, fetch: (input, init) => proxy(new Request(String(input).replace('https://app.example/agb', 'https://app.example'), init)) })
     const s = await createSession(browser, { imageId: IMAGE })
     const events = await collect(streamCode(browser, s, PRINTER))
@@ -183,7 +192,7 @@ describe('streaming through agb-micro/proxy (the browser path)', () => {
 
   it('a stream error upstream reaches the browser as the same typed error', async () => {
     const { createProxyHandler } = await import('../src/proxy.ts')
-    const proxy = createProxyHandler({ apiKey: h.local.apiKey, endpoint: h.url, ...(webSocket ? { webSocket } : {}) })
+    const proxy = createProxyHandler({ apiKey: h.local.apiKey, endpoint: h.url, public: true, ...(webSocket ? { webSocket } : {}) })
     const browser = createClient({ endpoint: 'https://app.example', proxy: true, fetch: (input, init) => proxy(new Request(input, init)) })
     const s = await createSession(browser, { imageId: IMAGE })
     const stream = streamCode(browser, s, 'import time\nfor i in range(100):\n    print(i, flush=True)\n    time.sleep(0.1)')

@@ -1,5 +1,5 @@
 import type { Client } from '../client.ts'
-import type { Call } from './deadline.ts'
+import { timerMs, type Call } from './deadline.ts'
 
 /** A call's retry policy with every default filled in. */
 export interface RetryPolicy {
@@ -14,7 +14,7 @@ export interface RetryPolicy {
 export function retryPolicy(client: Client, call: Call): RetryPolicy {
   const chosen = call.retry === undefined ? client.retry : call.retry
   // A per-call `retry: false` keeps the client's per-attempt clock: it only stops repeats.
-  const attemptTimeout = (chosen || undefined)?.attemptTimeout ?? (client.retry || undefined)?.attemptTimeout ?? 0
+  const attemptTimeout = timerMs((chosen || undefined)?.attemptTimeout ?? (client.retry || undefined)?.attemptTimeout ?? 0)
   if (chosen === false) return { attempts: 1, baseDelay: 0, maxDelay: 0, attemptTimeout }
   return { attempts: chosen?.attempts ?? 3, baseDelay: chosen?.baseDelay ?? 250, maxDelay: chosen?.maxDelay ?? 8_000, attemptTimeout }
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { AgbError } from '../errors.ts'
-import type { RequestOptions } from '../types.ts'
+import type { RequestOptions, RetryOptions } from '../types.ts'
 
 /**
  * Parses user input through a schema, throwing an `invalid_input` AgbError that names the
@@ -24,24 +24,25 @@ const positive = (field: string, unit: string) =>
 /** An optional positive whole number of milliseconds. */
 export const optionalMs = (field: string) => v.optional(positive(field, 'milliseconds'))
 
-/** A number of milliseconds that may be zero. */
-const delayMs = (field: string) => v.optional(v.pipe(v.number(`${field} must be a number of milliseconds`), v.minValue(0, `${field} must not be negative`)))
+const RETRY_LIMITS: Record<string, number> = { attempts: 1, baseDelay: 0, maxDelay: 0, attemptTimeout: 1 }
+
+/** What is wrong with a `retry` value, or `undefined` when it is fine. */
+function retryProblem(retry: unknown): string | undefined {
+  if (retry === false) return undefined
+  if (typeof retry !== 'object' || retry === null || Array.isArray(retry)) return 'retry must be false or { attempts?, baseDelay?, maxDelay?, attemptTimeout? }'
+  for (const [key, value] of Object.entries(retry)) {
+    const min = RETRY_LIMITS[key]
+    if (min === undefined) return `retry.${key} is not a retry option (attempts, baseDelay, maxDelay, attemptTimeout)`
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (key !== 'baseDelay' && key !== 'maxDelay' && !Number.isInteger(value))) {
+      return `retry.${key} must be a ${min ? 'whole number from 1' : 'number from 0'} (got ${JSON.stringify(value)})`
+    }
+  }
+  return undefined
+}
 
 /** `retry`, the same check on `createClient` and on every call. */
-export const RetrySchema = v.optional(
-  v.union(
-    [
-      v.literal(false),
-      v.strictObject({
-        attempts: v.optional(positive('attempts', 'attempts')),
-        baseDelay: delayMs('baseDelay'),
-        maxDelay: delayMs('maxDelay'),
-        attemptTimeout: optionalMs('attemptTimeout'),
-      }),
-    ],
-    'retry must be false or { attempts?, baseDelay?, maxDelay?, attemptTimeout? } with numbers',
-  ),
-)
+export const RetrySchema = v.optional(v.custom<RetryOptions | false>((r) => retryProblem(r) === undefined, (issue) => retryProblem(issue.input)!))
 
 /** Options every operation takes: `signal`, `timeout`, `retry`. Spread into each operation's schema. */
 export const requestOptionEntries = {

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
+import { AgbError } from '../errors.ts'
 import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
@@ -9,7 +10,7 @@ import { requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const GetLinkOptionsSchema = v.object({
   protocolType: v.optional(v.pipe(v.string('protocolType must be a string'), v.trim(), v.nonEmpty('protocolType must not be blank'))),
-  port: v.optional(v.pipe(v.number('port must be a number'), v.integer('port must be whole'), v.minValue(1, 'port must be 1–65535'), v.maxValue(65535, 'port must be 1–65535'))),
+  port: v.pipe(v.number('port is required: a sandbox port from 30100 to 30199'), v.integer('port must be whole'), v.minValue(30100, 'port must be from 30100 to 30199'), v.maxValue(30199, 'port must be from 30100 to 30199')),
   ...requestOptionEntries,
 })
 
@@ -17,8 +18,8 @@ const GetLinkOptionsSchema = v.object({
 export interface GetLinkOptions extends RequestOptions {
   /** Protocol of the link (values are image-specific and undocumented). */
   protocolType?: string
-  /** Port inside the sandbox to expose (the cloud allows 30100–30199). */
-  port?: number
+  /** Port inside the sandbox to expose. Required: the service links only ports 30100–30199. */
+  port: number
 }
 
 const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
@@ -29,17 +30,18 @@ const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) =>
  *
  * @param client - The client.
  * @param session - The session or its id.
- * @param options - `port`, `protocolType`, `signal`, `timeout`.
+ * @param options - `port` (required, 30100–30199), `protocolType`, `signal`, `timeout`, `retry`.
  * @returns The URL.
- * @throws AgbError `invalid_input` for a bad port; `session_not_found`, `unauthorized`, ...
+ * @throws AgbError `invalid_input` for a missing port or one outside 30100–30199; `session_not_found`, `unauthorized`, ...
  * @example
  * ```ts
  * const url = await getLink(client, session, { port: 30100 })
  * ```
  */
-export async function getLink(client: Client, session: SessionRef, options?: GetLinkOptions): Promise<string> {
+export async function getLink(client: Client, session: SessionRef, options: GetLinkOptions): Promise<string> {
   const id = sessionId(session)
-  const o = validate(GetLinkOptionsSchema, options ?? {}, 'options')
+  if (options?.port === undefined) throw new AgbError('invalid_input', 'Invalid options.port: port is required: a sandbox port from 30100 to 30199')
+  const o = validate(GetLinkOptionsSchema, options, 'options')
   const envelope = await withDeadline('getLink', o, client.timeout, (call) => api(client, { method: 'GET', path: '/internet/getLink', idempotent: true, query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, call))
   return decode(LinkSchema, envelope.data, envelope)
 }
