@@ -1,7 +1,7 @@
 // Bundles AGB Local into dist/local: agb-local.mjs (server/cli.ts), the package's `agb-local`
 // bin, and index.mjs (server/index.ts), the `agb-micro/local` entry (createAgbLocal, serve) with
-// its declarations index.d.mts. Self-contained Node files (ws inlined, code they share in one
-// chunk), so the published package needs no extra dependency and the isomorphic entry stays
+// its declarations index.d.mts. Each is one self-contained Node file (ws inlined; no shared
+// chunk, so the bin stays a single file), so the published package needs no extra dependency and the isomorphic entry stays
 // untouched. unsupported.mjs is what other runtimes get for `agb-micro/local`: a clear error.
 // Files the server reads at run time (kernel drivers) are copied next to them.
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,9 +16,6 @@ mkdirSync(out, { recursive: true })
 await build({
   entryPoints: { 'agb-local': 'server/cli.ts', index: 'server/index.ts' },
   outdir: out,
-  // Chunks stay in dist/local: the server finds its drivers next to the running file.
-  splitting: true,
-  chunkNames: 'shared-[hash]',
   outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
