@@ -108,7 +108,7 @@ describe('fixture replay: run_code', () => {
 
   it('call-tool.run-code.exception: an exception is data, not a throw', async () => {
     const { client, done } = clientFor('call-tool.run-code.exception')
-    const result = await runCode(client, 'new-session-id', '1/0', { language: 'PY' })
+    const result = await runCode(client, 'new-session-id', '1/0', { language: 'PY' as 'py' }) // case-insensitive at run time; the type lists the lower-case names
     done()
     expect(result.success).toBe(false)
     expect(result.error).toMatchObject({ name: 'ExecutionError', value: 'DivisionByZeroError' })

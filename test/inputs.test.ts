@@ -77,7 +77,7 @@ describe('input validation happens before any request', () => {
 
   it('runCode: unknown language', async () => {
     const { client, calls } = recordingClient()
-    const error = await rejection(runCode(client, 's-1', 'print(1)', { language: 'cobol' }))
+    const error = await rejection(runCode(client, 's-1', 'print(1)', { language: 'cobol' as never }))
     expect(isAgbError(error, 'invalid_input')).toBe(true)
     expect((error as Error).message).toMatch(/language/)
     expect(calls).toEqual([])

@@ -152,7 +152,7 @@ describe.each(TRANSPORTS)('secrets over %s', (transport) => {
       await failing(step, code, run)
     }
     h.local.faults.clear()
-    await failing('invalid language', 'invalid_input', () => sdk.runCode(client, s, '1', { language: 'cobol' }))
+    await failing('invalid language', 'invalid_input', () => sdk.runCode(client, s, '1', { language: 'cobol' as never }))
     await failing('missing file download', 'tool_error', () => sdk.downloadFile(client, s, '/home/user/none.bin', { pollInterval: 20 }))
     await failing('wrong OSS secret', 'tool_error', async () => {
       await sdk.ossEnvInit(client, s, { accessKeyId: h.local.oss.accessKeyId, accessKeySecret: 'wrong-secret', endpoint: h.local.oss.endpoint(h.url) })
