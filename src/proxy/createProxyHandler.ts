@@ -10,6 +10,9 @@ import { createIdSigner, type IdKind } from './createIdSigner.ts'
 import { createSessionLimiter } from './createSessionLimiter.ts'
 import { PERMISSIONS, PROXY_ROUTES, TOOL_PERMISSIONS, type ProxyPermission, type ProxyRoute } from './proxyRoutes.ts'
 import { readCappedBody } from './readCappedBody.ts'
+import { parseBrowserLabels } from './parseBrowserLabels.ts'
+import { ProxyRefusal } from './ProxyRefusal.ts'
+import { signAnswerIds } from './signAnswerIds.ts'
 import { toNdjsonStream } from './toNdjsonStream.ts'
 import { idKind, unsignIds } from './unsignIds.ts'
 
@@ -109,19 +112,9 @@ const PUBLIC_CLIENT = ['public']
 const STREAM_LANGUAGES = new Set(['python', 'py', 'python3', 'javascript', 'js', 'node', 'nodejs', 'java', 'r'])
 /** Largest timer delay a runtime honours (2^31-1 ms). */
 const MAX_TIMER_MS = 2_147_483_647
-const SECRET_FIELDS = ['token', 'Token', 'linkUrl', 'LinkUrl', 'wsUrl', 'WsUrl']
 
 type Json = Record<string, unknown>
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)
-
-/** A refusal: the status and envelope code the browser's client maps to an `AgbError`. */
-class Refusal {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly message: string,
-  ) {}
-}
 
 /**
  * A browser-safe AGB proxy: a web-standard `(Request) => Promise<Response>` for Workers,
@@ -186,7 +179,7 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       vary: 'origin',
     }
   }
-  const refuse = (request: Request, refusal: Refusal) =>
+  const refuse = (request: Request, refusal: ProxyRefusal) =>
     new Response(JSON.stringify({ success: false, code: refusal.code, message: refusal.message, httpStatusCode: refusal.status, requestId: '' }), {
       status: refusal.status,
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...cors(request) },
@@ -243,66 +236,16 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
     }
   }
 
-  /** Parses a labels parameter (a JSON object string of non-blank strings) and refuses any change to the proxy's own labels. */
-  const browserLabels = (raw: unknown, field: string, own: Record<string, string>): Record<string, string> => {
-    if (raw === undefined || raw === null || raw === '') return {}
-    let parsed: unknown
-    try {
-      parsed = typeof raw === 'string' ? JSON.parse(raw) : undefined
-    } catch {
-      parsed = undefined
-    }
-    const labels = v.safeParse(LabelsSchema, parsed)
-    if (!labels.success) throw new Refusal(400, 'InvalidParameter', `${field} must be a JSON-encoded object of non-blank strings`)
-    for (const [key, value] of Object.entries(labels.output)) {
-      if (key in own && own[key] !== value) throw new Refusal(403, 'Forbidden', `label ${key} is set by the proxy and cannot be changed`)
-    }
-    return labels.output
-  }
-
-  /** Signs every session/context id in an answer for the client and drops session tokens and hosts. */
-  const signAnswer = async (path: string, value: unknown, client: string, depth = 0): Promise<void> => {
-    if (depth > 8 || typeof value !== 'object' || value === null) return
-    if (Array.isArray(value)) {
-      for (const item of value) await signAnswer(path, item, client, depth + 1)
-      return
-    }
-    const object = value as Json
-    for (const secret of SECRET_FIELDS) delete object[secret]
-    for (const [key, item] of Object.entries(object)) {
-      const kind = idKind(key)
-      if (kind && typeof item === 'string' && item) object[key] = await signer.sign(kind, item, client)
-      else if ((key === 'contextStatus' || key === 'ContextStatus') && typeof item === 'string') object[key] = await signContextStatus(item, client)
-      else await signAnswer(path, item, client, depth + 1)
-    }
-  }
-  /** `contextStatus` is a JSON string of groups whose `data` is a JSON string of items with `contextId`s. */
-  const signContextStatus = async (status: string, client: string) => {
-    try {
-      const groups = JSON.parse(status) as unknown
-      if (!Array.isArray(groups)) return status
-      for (const group of groups) {
-        if (!isObject(group) || typeof group.data !== 'string') continue
-        const items = JSON.parse(group.data) as unknown
-        await signAnswer('', items, client)
-        group.data = JSON.stringify(items)
-      }
-      return JSON.stringify(groups)
-    } catch {
-      return status
-    }
-  }
-
   const identify = async (request: Request): Promise<string> => {
     if (!authorize) return JSON.stringify(PUBLIC_CLIENT)
     let id: unknown
     try {
       id = await authorize(request)
     } catch {
-      throw new Refusal(500, 'InternalError', 'the proxy could not check who is calling (its authorize function threw)')
+      throw new ProxyRefusal(500, 'InternalError', 'the proxy could not check who is calling (its authorize function threw)')
     }
-    if (id === null) throw new Refusal(401, 'Unauthorized', 'not signed in: this proxy needs a signed-in user (authorize refused the request)')
-    if (typeof id !== 'string' || !id) throw new Refusal(500, 'InternalError', 'the proxy could not check who is calling (authorize must return a non-empty string or null)')
+    if (id === null) throw new ProxyRefusal(401, 'Unauthorized', 'not signed in: this proxy needs a signed-in user (authorize refused the request)')
+    if (typeof id !== 'string' || !id) throw new ProxyRefusal(500, 'InternalError', 'the proxy could not check who is calling (authorize must return a non-empty string or null)')
     // A JSON string can never equal the JSON array the public client uses.
     return JSON.stringify(id)
   }
@@ -311,24 +254,24 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
     const body = await readCappedBody(request, maxBody)
     if (!body.ok) {
       throw body.reason === 'too_large'
-        ? new Refusal(413, 'PayloadTooLarge', `the request body is over this proxy's ${maxBody} bytes; move files through presigned URLs (uploadFile/downloadFile)`)
-        : new Refusal(400, 'InvalidParameter', 'the request body could not be read')
+        ? new ProxyRefusal(413, 'PayloadTooLarge', `the request body is over this proxy's ${maxBody} bytes; move files through presigned URLs (uploadFile/downloadFile)`)
+        : new ProxyRefusal(400, 'InvalidParameter', 'the request body could not be read')
     }
     let parsed: unknown
     try {
       parsed = JSON.parse(body.text || '{}')
     } catch {
-      throw new Refusal(400, 'InvalidParameter', 'the body must be a JSON object')
+      throw new ProxyRefusal(400, 'InvalidParameter', 'the body must be a JSON object')
     }
-    if (!isObject(parsed)) throw new Refusal(400, 'InvalidParameter', 'the body must be a JSON object')
+    if (!isObject(parsed)) throw new ProxyRefusal(400, 'InvalidParameter', 'the body must be a JSON object')
     return parsed
   }
 
   /** Checks and unsigns every id in the body; keeps only `keys`. */
   const forwardBody = async (body: Json, keys: readonly string[], client: string): Promise<Json> => {
     const problem = await unsignIds(body, (kind: IdKind, signed) => signer.verify(kind, signed, client))
-    if (problem?.reason === 'too_deep') throw new Refusal(400, 'InvalidParameter', `the body nests too deep at ${problem.path || 'its top'}`)
-    if (problem) throw new Refusal(403, 'Forbidden', `unknown ${problem.path}: not created through this proxy for this user`)
+    if (problem?.reason === 'too_deep') throw new ProxyRefusal(400, 'InvalidParameter', `the body nests too deep at ${problem.path || 'its top'}`)
+    if (problem) throw new ProxyRefusal(403, 'Forbidden', `unknown ${problem.path}: not created through this proxy for this user`)
     const out: Json = {}
     for (const key of keys) if (body[key] !== undefined) out[key] = body[key]
     return out
@@ -338,14 +281,14 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
   const forwardQuery = async (incoming: URLSearchParams, route: ProxyRoute, client: string): Promise<URLSearchParams> => {
     const values = new Map<string, string>()
     for (const [key, value] of incoming) {
-      if (values.has(key)) throw new Refusal(400, 'InvalidParameter', `query parameter ${key} is given more than once`)
+      if (values.has(key)) throw new ProxyRefusal(400, 'InvalidParameter', `query parameter ${key} is given more than once`)
       const kind = idKind(key)
       if (!kind) {
         values.set(key, value)
         continue
       }
       const id = await signer.verify(kind, value, client)
-      if (id === undefined) throw new Refusal(403, 'Forbidden', `unknown ${kind} in ${key}: not created through this proxy for this user`)
+      if (id === undefined) throw new ProxyRefusal(403, 'Forbidden', `unknown ${kind} in ${key}: not created through this proxy for this user`)
       values.set(key, id)
     }
     const query = new URLSearchParams()
@@ -358,17 +301,17 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
   }
 
   const stream = async (request: Request, client: string): Promise<Response> => {
-    if (!allow.has('streamCode')) throw new Refusal(403, 'Forbidden', 'streamCode is not allowed by this proxy')
+    if (!allow.has('streamCode')) throw new ProxyRefusal(403, 'Forbidden', 'streamCode is not allowed by this proxy')
     const body = await readJsonBody(request)
-    if (body.sessionId === undefined) throw new Refusal(400, 'InvalidParameter', 'sessionId is required')
+    if (body.sessionId === undefined) throw new ProxyRefusal(400, 'InvalidParameter', 'sessionId is required')
     const forwarded = await forwardBody(body, ['sessionId', 'code', 'language', 'timeout'], client)
-    if (typeof forwarded.code !== 'string') throw new Refusal(400, 'InvalidParameter', 'code must be a string')
+    if (typeof forwarded.code !== 'string') throw new ProxyRefusal(400, 'InvalidParameter', 'code must be a string')
     if (forwarded.language !== undefined && !(typeof forwarded.language === 'string' && STREAM_LANGUAGES.has(forwarded.language.trim().toLowerCase()))) {
-      throw new Refusal(400, 'InvalidParameter', `language must be one of ${[...STREAM_LANGUAGES].join(', ')}`)
+      throw new ProxyRefusal(400, 'InvalidParameter', `language must be one of ${[...STREAM_LANGUAGES].join(', ')}`)
     }
     const timeout = forwarded.timeout
     if (timeout !== undefined && !(typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 1 && timeout <= MAX_TIMER_MS)) {
-      throw new Refusal(400, 'InvalidParameter', `timeout must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`)
+      throw new ProxyRefusal(400, 'InvalidParameter', `timeout must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`)
     }
     let events: ReadableStream<unknown>
     try {
@@ -379,7 +322,7 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       })
     } catch (error) {
       // streamCode checks its options synchronously: a bad language or timeout is the browser's input.
-      if (isAgbError(error, 'invalid_input')) throw new Refusal(400, 'InvalidParameter', error.message.replace(/^Invalid options\./, 'Invalid '))
+      if (isAgbError(error, 'invalid_input')) throw new ProxyRefusal(400, 'InvalidParameter', error.message.replace(/^Invalid options\./, 'Invalid '))
       throw error
     }
     return new Response(toNdjsonStream(events), { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', ...cors(request) } })
@@ -388,55 +331,55 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
   const handle = async (request: Request): Promise<Response> => {
     if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: cors(request) })
     const url = new URL(request.url)
-    if (base && url.pathname !== base && !url.pathname.startsWith(`${base}/`)) throw new Refusal(404, 'NotFound', 'no such route')
+    if (base && url.pathname !== base && !url.pathname.startsWith(`${base}/`)) throw new ProxyRefusal(404, 'NotFound', 'no such route')
     const path = url.pathname.slice(base.length) || '/'
     // Before anything else (the body, the login check): a forged cross-site write gets nowhere.
     if (!allowsOrigin(request, o.origins)) {
-      throw new Refusal(403, 'Forbidden', `cross-site request refused: origin ${request.headers.get('origin') ?? '(none)'} may not change anything through this proxy`)
+      throw new ProxyRefusal(403, 'Forbidden', `cross-site request refused: origin ${request.headers.get('origin') ?? '(none)'} may not change anything through this proxy`)
     }
     const client = await identify(request)
 
     if (path === STREAM_PATH && request.method === 'POST') return stream(request, client)
     const route = PROXY_ROUTES[`${request.method} ${path}`]
-    if (!route) throw new Refusal(404, 'NotFound', `no such route: ${request.method} ${path}`)
-    if (path !== '/mcp' && !allow.has(route.permission)) throw new Refusal(403, 'Forbidden', `${route.permission} is not allowed by this proxy`)
+    if (!route) throw new ProxyRefusal(404, 'NotFound', `no such route: ${request.method} ${path}`)
+    if (path !== '/mcp' && !allow.has(route.permission)) throw new ProxyRefusal(403, 'Forbidden', `${route.permission} is not allowed by this proxy`)
 
     const incoming = request.method === 'POST' ? await readJsonBody(request) : {}
     if (path === '/mcp') {
       const tool = typeof incoming.name === 'string' ? incoming.name : ''
       const permission = TOOL_PERMISSIONS[tool] ?? 'callTool'
-      if (!allow.has(permission)) throw new Refusal(403, 'Forbidden', permission === 'callTool' ? `tool ${tool || '(none)'} is not allowed by this proxy` : `${permission} is not allowed by this proxy`)
+      if (!allow.has(permission)) throw new ProxyRefusal(403, 'Forbidden', permission === 'callTool' ? `tool ${tool || '(none)'} is not allowed by this proxy` : `${permission} is not allowed by this proxy`)
     }
     const query = await forwardQuery(url.searchParams, route, client)
     const body = await forwardBody(incoming, route.body, client)
     if (route.session === 'query' ? !query.has('sessionId') : route.session === 'body' ? typeof body.sessionId !== 'string' : false) {
-      throw new Refusal(400, 'InvalidParameter', 'sessionId is required')
+      throw new ProxyRefusal(400, 'InvalidParameter', 'sessionId is required')
     }
-    if (route.context && !query.has('contextId')) throw new Refusal(400, 'InvalidParameter', 'contextId is required')
+    if (route.context && !query.has('contextId')) throw new ProxyRefusal(400, 'InvalidParameter', 'contextId is required')
 
     let release: (() => void) | undefined
     if (path === '/mcp/createSession') {
       const image = query.get('imageId') ?? ''
-      if (o.imageIds && !o.imageIds.includes(image)) throw new Refusal(403, 'Forbidden', `image ${image || '(none)'} is not allowed by this proxy`)
-      if (incoming.mcpPolicyId !== undefined) throw new Refusal(403, 'Forbidden', 'policyId is not allowed through this proxy: the server decides what sandboxes may do')
+      if (o.imageIds && !o.imageIds.includes(image)) throw new ProxyRefusal(403, 'Forbidden', `image ${image || '(none)'} is not allowed by this proxy`)
+      if (incoming.mcpPolicyId !== undefined) throw new ProxyRefusal(403, 'Forbidden', 'policyId is not allowed through this proxy: the server decides what sandboxes may do')
       const own = await ownLabels(client)
-      body.labels = JSON.stringify({ ...browserLabels(body.labels, 'labels', own), ...own })
+      body.labels = JSON.stringify({ ...parseBrowserLabels(body.labels, 'labels', own), ...own })
       const reservation = await limiter.reserve(own[PROXY_CLIENT_LABEL]!, AbortSignal.any([request.signal, AbortSignal.timeout(30_000)])).catch(() => {
-        throw new Refusal(503, 'ServiceUnavailable', 'the proxy could not count live sessions upstream; try again')
+        throw new ProxyRefusal(503, 'ServiceUnavailable', 'the proxy could not count live sessions upstream; try again')
       })
-      if (!reservation.ok) throw new Refusal(429, 'Throttling.SessionLimit', reservation.message)
+      if (!reservation.ok) throw new ProxyRefusal(429, 'Throttling.SessionLimit', reservation.message)
       release = reservation.release
     } else if (path === '/sdk/SetLabel') {
-      if (!query.has('Labels')) throw new Refusal(400, 'InvalidParameter', 'Labels is required')
+      if (!query.has('Labels')) throw new ProxyRefusal(400, 'InvalidParameter', 'Labels is required')
       const own = await ownLabels(client)
       // SetLabel replaces every label: the proxy's are put back whatever the browser sent.
-      query.set('Labels', JSON.stringify({ ...browserLabels(query.get('Labels'), 'Labels', own), ...own }))
+      query.set('Labels', JSON.stringify({ ...parseBrowserLabels(query.get('Labels'), 'Labels', own), ...own }))
     } else if (path === '/sdk/ListSession') {
       const own = await ownLabels(client)
-      const filter = browserLabels(query.get('labels'), 'labels', own)
+      const filter = parseBrowserLabels(query.get('labels'), 'labels', own)
       query.set('labels', JSON.stringify({ ...filter, [PROXY_LABEL]: own[PROXY_LABEL], [PROXY_CLIENT_LABEL]: own[PROXY_CLIENT_LABEL] }))
       const max = query.has('maxResults') ? Number(query.get('maxResults')) : 10
-      if (!Number.isInteger(max) || max < 1) throw new Refusal(400, 'InvalidParameter', 'maxResults must be a positive whole number')
+      if (!Number.isInteger(max) || max < 1) throw new ProxyRefusal(400, 'InvalidParameter', 'maxResults must be a positive whole number')
       query.set('maxResults', String(Math.min(max, LIST_PAGE_MAX)))
     }
 
@@ -446,7 +389,7 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       const signal = path.startsWith('/mcp/releaseSession') ? AbortSignal.timeout(30_000) : request.signal
       answer = await upstreamJson(request.method, path, query, body, signal)
     } catch {
-      throw new Refusal(502, 'BadGateway', 'the AGB service could not be reached')
+      throw new ProxyRefusal(502, 'BadGateway', 'the AGB service could not be reached')
     } finally {
       release?.()
     }
@@ -466,7 +409,7 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       }
     }
     // Tool results are the sandbox's output: left as they are.
-    if (path !== '/mcp') await signAnswer(path, json, client)
+    if (path !== '/mcp') await signAnswerIds(json, (kind, id) => signer.sign(kind, id, client))
     const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', ...cors(request) }
     const requestId = answer.response.headers.get('x-request-id')
     if (requestId) headers['x-request-id'] = requestId
@@ -479,9 +422,9 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
     try {
       return await handle(request)
     } catch (error) {
-      if (error instanceof Refusal) return refuse(request, error)
+      if (error instanceof ProxyRefusal) return refuse(request, error)
       // A bug, not the browser's input: answer instead of crashing the server, without details.
-      return refuse(request, new Refusal(500, 'InternalError', 'the proxy failed to handle this request'))
+      return refuse(request, new ProxyRefusal(500, 'InternalError', 'the proxy failed to handle this request'))
     }
   }
 }
