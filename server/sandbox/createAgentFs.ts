@@ -132,10 +132,12 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
   }
 
   async function openRead(path: string): Promise<{ size: number; stream: Readable }> {
-    const o = await run('open', 'open', abs(path), { path: at(path) })
+    // The first chunk comes with the open: a small file is one round trip, and no handle.
+    const o = await run('open', 'open', abs(path), { path: at(path), first: CHUNK })
     const h = o.h
-    let offset = 0
-    let closed = false
+    let first: Buffer | undefined = bytes(o.data)
+    let offset = first.length
+    let closed = o.eof === true
     const close = () => {
       if (closed) return Promise.resolve()
       closed = true
@@ -144,6 +146,13 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     const stream = new Readable({
       highWaterMark: CHUNK,
       read() {
+        if (first) {
+          const b = first
+          first = undefined
+          if (b.length) this.push(b)
+          if (o.eof === true) this.push(null)
+          if (b.length || o.eof === true) return
+        }
         run('pread', 'read', abs(path), { h, offset, length: CHUNK }).then((r) => {
           const b = bytes(r.data)
           offset += b.length

@@ -337,18 +337,8 @@ def _request(req):
         job.detached = True
 
 
-def _widen_pipes():
-    # Large replies (1 MiB file chunks) go out in one write instead of sixteen 64 KiB ones.
-    for fd in (0, 1):
-        try:
-            fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ (Linux; capped by fs.pipe-max-size)
-        except (OSError, AttributeError, TypeError):
-            pass
-
-
 def main():
     _become_subreaper()
-    _widen_pipes()
     os.set_blocking(0, False)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)

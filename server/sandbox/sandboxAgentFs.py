@@ -15,7 +15,8 @@
 #   stat   {path, follow, names?: {passwd, group}}   -> stat fields (+ user/group names)
 #   read   {path, offset, length (0: to the end), max} -> {size, data?} | {size, tooLarge}; parts {data}
 #   write  {path, data, mode: overwrite|append|create_new, keep?} -> {} | {h} (keep: more with pwrite)
-#   open   {path} -> {h, size}      a regular file, for pread
+#   open   {path, first?} -> {h, size, data?} | {size, data, eof}   a regular file, for pread; with
+#          `first`, its first bytes too, and no handle when that was all of it
 #   wopen  {path} -> {h}            a temporary file beside path; close with commit renames it over path
 #   pread  {h, offset, length} -> {data}     pwrite {h, data} -> {}     close {h, commit?} -> {}
 #   mkdir  {path}  (with parents)   move {source, destination}   remove {path} (trees too)
@@ -203,7 +204,18 @@ def _fs_write(req, part):
 
 def _fs_open(req, part):
     fd, st = _open_regular(req['path'], os.O_RDONLY)
-    return {'h': _handle(fd), 'size': st.st_size}
+    first = min(int(req.get('first') or 0), _FS_CHUNK)
+    if not first:
+        return {'h': _handle(fd), 'size': st.st_size}
+    try:
+        data = os.pread(fd, first, 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    if len(data) < first:  # all of it: no handle to keep
+        os.close(fd)
+        return {'size': st.st_size, 'data': _b64(data), 'eof': True}
+    return {'h': _handle(fd), 'size': st.st_size, 'data': _b64(data)}
 
 
 def _fs_wopen(req, part):

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createAgbLocal } from '../../server/index.ts'
 import { resolveSessionPath } from '../../server/sandbox/resolveSessionPath.ts'
-import { localClient } from './localClient.ts'
+import { localClient, waitFor } from './localClient.ts'
 
 // Under bubblewrap (CI installs it), so sandbox paths mean the same to every tool.
 const dataDir = mkdtempSync(join(tmpdir(), 'agb-files-test-'))
@@ -321,5 +323,76 @@ describe('resolveSessionPath (chroot-style)', () => {
 
   it('reports symlink loops', () => {
     expect(() => resolveSessionPath(root, '/loop1/x')).toThrow(/symbolic links/)
+  })
+})
+
+describe('large transfers through the sandbox', () => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  /** Retained memory (buffers and heap) after collecting garbage twice, a turn apart. */
+  const retained = async () => {
+    gc()
+    await new Promise((r) => setTimeout(r, 1))
+    gc()
+    const m = process.memoryUsage()
+    return m.arrayBuffers + m.heapUsed
+  }
+
+  it('streams 100 MB out of and back into a session (oss_upload, oss_download) holding a few MiB at most', async () => {
+    const id = await api.createSession()
+    const made = await api.shell(id, 'head -c 104857600 /dev/urandom > /tmp/big.bin && sha256sum /tmp/big.bin')
+    const sha = made.stdout.split(' ')[0]
+    expect(sha, made.stderr).toMatch(/^[0-9a-f]{64}$/)
+    await ok(id, 'oss_env_init', { access_key_id: local.oss.accessKeyId, access_key_secret: local.oss.accessKeySecret, security_token: null })
+    const base = await retained()
+    let peak = 0
+    let sampling = true
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, (await retained()) - base)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    })()
+    try {
+      expect(await ok(id, 'oss_upload', { bucket: local.oss.bucket, object: 'big/100mb.bin', path: '/tmp/big.bin' })).toBe('Upload success')
+      expect(await ok(id, 'oss_download', { bucket: local.oss.bucket, object: 'big/100mb.bin', path: '/tmp/back.bin' })).toBe('Download success')
+    } finally {
+      sampling = false
+      await sampler
+    }
+    expect((await api.shell(id, 'sha256sum /tmp/back.bin; ls -A /tmp')).stdout).toBe(`${sha}  /tmp/back.bin\nback.bin\nbig.bin\n`)
+    console.log(`100 MB through the sandbox: peak retained ${(peak / 1048576).toFixed(1)} MiB`)
+    expect(peak).toBeLessThan(32 * 1024 * 1024)
+  }, 120_000)
+})
+
+describe('the sandbox agent that performs file operations', () => {
+  const logs: string[] = []
+  const own = createAgbLocal({ isolation: 'bwrap', log: (line) => logs.push(line) })
+  const ownApi = localClient(own)
+  afterAll(() => own.close())
+  // The agent's pid inside the sandbox: python with the exact word agb-local-agent in its argv
+  // (pid 1, bubblewrap's init, has it too, as part of its own command line).
+  const FIND_AGENT = `import os\nargv = lambda p: open('/proc/%s/cmdline' % p, 'rb').read().split(b'\\0')\npid = [p for p in os.listdir('/proc') if p.isdigit() and p not in ('1', str(os.getpid())) and b'agb-local-agent' in argv(p) and b'python' in argv(p)[0]][0]\n`
+
+  it('ignores lines forged into its output by sandboxed code (garbage, unknown replies, a 9 MB line) and keeps answering', async () => {
+    const id = await ownApi.createSession()
+    const forge = `${FIND_AGENT}import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.syscall(438, os.pidfd_open(int(pid)), 1, 0)  # pidfd_getfd: a copy of the agent's output\nassert fd >= 0, os.strerror(ctypes.get_errno())\nout = os.fdopen(fd, 'wb', buffering=0)\nfor line in [b'not json', b'null', b'[1,2]', b'{"op":"fsr","rid":999999,"ok":{}}', b'{"op":"fsp","rid":"x","entries":7}', b'{"op":"fsr","rid":1,"error":"x"}', b'x' * 9000000]:\n    out.write(line + b'\\n')\nprint('forged')\n`
+    await ownApi.callTool(id, 'write_file', { path: '/tmp/forge.py', content: forge })
+    const forged = await ownApi.shell(id, 'python3 /tmp/forge.py')
+    expect(forged.stdout, forged.stderr).toBe('forged\n')
+    await ownApi.callTool(id, 'write_file', { path: '/tmp/after.txt', content: 'still here' })
+    expect((await ownApi.callTool(id, 'read_file', { path: '/tmp/after.txt' })).text).toBe('still here')
+    expect((await ownApi.callTool(id, 'list_directory', { path: '/tmp' })).text).toBe('[FILE] after.txt\n[FILE] forge.py')
+    await waitFor(() => logs.some((l) => l.includes('wrote a 9000000-byte line; dropped')))
+  })
+
+  it('starts again for the next file operation after sandboxed code killed it', async () => {
+    const id = await ownApi.createSession()
+    await ownApi.callTool(id, 'write_file', { path: '/tmp/kill.py', content: `${FIND_AGENT}os.kill(int(pid), 9)\n` })
+    await ownApi.shell(id, 'python3 /tmp/kill.py')
+    const after = await ownApi.callTool(id, 'write_file', { path: '/home/user/again.txt', content: 'again' })
+    expect(after.text).toBe('Successfully wrote to /home/user/again.txt')
+    expect((await ownApi.shell(id, 'cat /home/user/again.txt')).stdout).toBe('again')
   })
 })

@@ -15,7 +15,8 @@ import { storageClient } from '../storageHelpers.ts'
 // of it may be returned, listed, copied into the session or uploaded to the store.
 
 const HAMMER_MS = 5000
-const WORKERS = 8
+/** Concurrent loops per attack (default 2): more for the slow ones, which poll for their sync task. */
+const LOOPS: Record<string, number> = { context_sync: 5, presigned_transfer: 5, oss_upload: 3 }
 const TOKEN = randomBytes(8).toString('hex')
 const MARK = `CANARY-${TOKEN}` // in every canary file; never sent by the test
 const ONLY = `only-${TOKEN}.txt` // a name that exists in the canary only
@@ -98,15 +99,19 @@ refill()
 open('/tmp/swap.ready', 'w').close()
 swaps, end, last = 0, time.time() + cfg['seconds'], 0
 while time.time() < end and not os.path.exists('/tmp/swap.stop'):
-    for _ in range(50):
+    for _ in range(10):
         for a, b in pairs:
-            exchange(a, b)
-            swaps += 1
+            try:
+                exchange(a, b)
+                swaps += 1
+            except OSError as e:
+                sys.stderr.write('%s\n' % e)
     if time.time() - last > 0.02:
         refill()
         last = time.time()
-if swaps % 2:
-    for a, b in pairs:
+    time.sleep(0.002)  # leave CPU to the agent: the session's processes share a CPU limit
+for a, b in pairs:
+    if os.path.islink(a):
         exchange(a, b)
 open('/tmp/swap.done', 'w').write(str(swaps))
 `
@@ -125,6 +130,7 @@ let sessionId = ''
 let contextId = ''
 let transferId = ''
 let swaps = 0
+let swapperOutput = ''
 const canaryChanges: string[] = []
 
 async function tool(attack: string, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
@@ -245,19 +251,15 @@ beforeAll(async () => {
   const started = await api.shell(sessionId, 'setsid python3 /tmp/swap.py > /tmp/swap.log 2>&1 < /dev/null & for i in $(seq 100); do [ -e /tmp/swap.ready ] && break; sleep 0.05; done; cat /tmp/swap.log; ls /tmp/swap.ready')
   expect(started.exit_code, started.stdout + started.stderr).toBe(0)
 
+  // Every attack in loops of its own, so slow ones (syncs poll for their task) do not hold back the others.
   const deadline = Date.now() + HAMMER_MS
-  const names = Object.keys(attacks)
-  let counter = 0
-  await Promise.all(Array.from({ length: WORKERS }, async (_, w) => {
-    for (let i = w; Date.now() < deadline; i++) {
-      const attack = names[i % names.length]!
-      const n = `${w}-${counter++}`
-      await attacks[attack]!(DIRS[i % DIRS.length]!, n)
-    }
-  }))
+  await Promise.all(Object.entries(attacks).flatMap(([attack, run]) => Array.from({ length: LOOPS[attack] ?? 2 }, async (_, w) => {
+    for (let i = 0; Date.now() < deadline; i++) await run(DIRS[(i + w) % DIRS.length]!, `${w}-${i}`)
+  })))
 
   const stopped = await api.shell(sessionId, 'touch /tmp/swap.stop; for i in $(seq 200); do [ -e /tmp/swap.done ] && break; sleep 0.05; done; cat /tmp/swap.done; cat /tmp/swap.log')
   swaps = Number(stopped.stdout.trim().split('\n')[0])
+  swapperOutput = `${stopped.stdout}${stopped.stderr}`
 
   // Host data that reached the session (moved or copied in) or the object store.
   const root = join(dataDir, 'sessions', sessionId, 'root')
@@ -287,7 +289,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const rows = [...outcomes].map(([attack, o]) => `| ${attack} | ${o.calls} | ${o.escapes.length ? o.escapes.slice(0, 2).join('; ') : 'none'} | ${o.escapes.length ? 'ESCAPED' : 'blocked'} |`)
   console.log([
-    `\nFile race attack: ${WORKERS} workers for ${HAMMER_MS} ms against ${swaps} directory/symlink swaps (renameat2 RENAME_EXCHANGE) in the sandbox`,
+    `\nFile race attack: every attack in 2-5 concurrent loops for ${HAMMER_MS} ms against ${swaps} directory/symlink swaps (renameat2 RENAME_EXCHANGE) in the sandbox`,
     '| attack | calls | host data touched or returned | outcome |',
     '|---|---|---|---|',
     ...rows,
@@ -299,7 +301,7 @@ afterAll(async () => {
 
 describe('file operations raced onto host paths by a directory/symlink swapper', () => {
   it('ran the swapper in the sandbox throughout the attack', () => {
-    expect(swaps).toBeGreaterThan(1000)
+    expect(swaps, swapperOutput).toBeGreaterThan(1000)
   })
 
   it.each(Object.keys(attacks))('%s never touches or returns the host directory', (attack) => {
