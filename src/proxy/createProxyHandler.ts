@@ -394,7 +394,8 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       release?.()
     }
     if (!isObject(answer.json)) {
-      return new Response(answer.text, { status: answer.response.status, headers: { 'content-type': answer.response.headers.get('content-type') ?? 'text/plain', ...cors(request) } })
+      // Passed on as plain text whatever the service called it: an HTML error page must not render on the app's origin.
+      return new Response(answer.text, { status: answer.response.status, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...cors(request) } })
     }
     const json = answer.json
     if (path === '/sdk/ListSession') {

@@ -493,6 +493,11 @@ describe('bad input is answered with a 4xx envelope, never a throw', () => {
       if (attack.startsWith('stream `')) record(`bad input: ${attack}`, attack.includes('soon') ? 'ignored' : 'handler threw', outcome(answer))
     }
     record(`bad input: ${bad.length - 3} other malformed requests (not JSON, array, 10 000-deep nesting, bad labels, bad maxResults ...)`, '—', 'each 400 InvalidParameter')
+    // An HTML error page from upstream reaches the page as inert text, never as HTML on the app's origin.
+    local.faults.add({ route: '/sdk/ListSession', kind: 'html', status: 502 })
+    const html = await send(proxy, 'GET', '/sdk/ListSession')
+    expect([html.status, html.headers.get('content-type'), html.headers.get('x-content-type-options')]).toEqual([502, 'text/plain; charset=utf-8', 'nosniff'])
+    record('upstream HTML error page passed to the page', 'served as text/html', `${html.status}, text/plain + nosniff`)
     const nonString = await send(proxy, 'POST', '/mcp/getSessionInfo', { body: { sessionId: 42 } })
     expect(nonString.status).toBe(403)
     const unknown = await send(proxy, 'POST', '/mcp/deleteEverything')
