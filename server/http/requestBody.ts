@@ -9,10 +9,10 @@ export class BodyStalledError extends Error {
  * The body of a node:http request as a web `ReadableStream` that reads nothing until its
  * consumer asks (high-water mark 0): bytes stay in the socket (TCP flow control holds the
  * sender back) until a route that passed authentication reads them, so an unauthenticated or
- * oversized body costs no memory. (`Readable.toWeb` would not do: on Node 20 it queues up to
- * 16384 chunks, about a gigabyte, whether or not anyone reads.) A read waiting longer than
- * `idleMs` for the next bytes fails with {@link BodyStalledError} after calling `onStall`.
- * Cancelling the stream leaves the rest unread: the server closes such connections.
+ * oversized body costs no memory. A read waiting longer than `idleMs` for the next bytes (a
+ * slow or stalled sender) fails with {@link BodyStalledError} after calling `onStall`; the
+ * wait only counts while the route is reading, so a slow consumer (disk) is not the sender's
+ * fault. Cancelling the stream leaves the rest unread: the server closes such connections.
  * @example
  * new Request(url, { method: 'POST', body: requestBody(req, 30_000, stall), duplex: 'half' })
  */

@@ -102,7 +102,9 @@ describe('keyless half-sent bodies (memory)', () => {
         return { conn, t }
       }),
     )
-    await sleep(3_000) // pushing until the kernel buffers are full and the sockets stall
+    // Measured while the refused connections still linger (2 s after their answer): the
+    // attackers push until the kernel buffers are full, whatever the server does with the bytes.
+    await sleep(1_000)
     const during = await target.memory()
     const statuses = await Promise.all(conns.map(({ conn }) => conn.answered(5_000).catch(() => 0)))
     for (const { conn } of conns) conn.socket.destroy()
@@ -259,16 +261,22 @@ describe('oversized bodies and objects', () => {
     const streamed = await fetch(local.oss.presign('PUT', local.oss.bucket, 'big-streamed', 60, server.url), { method: 'PUT', body: stream, duplex: 'half' } as RequestInit)
     const streamedText = await streamed.text()
     const atCap = await fetch(local.oss.presign('PUT', local.oss.bucket, 'at-cap', 60, server.url), { method: 'PUT', body: new Uint8Array(MAX_OBJECT) })
-    const kept = [await stored('big-declared'), await stored('big-streamed'), await stored('at-cap')]
-    row(`presigned PUT of ${MAX_OBJECT + 1} bytes (maxObjectBytes 1 MiB), declared / streamed (2.5 MiB, no length)`, '413 EntityTooLarge, nothing stored; exactly 1 MiB stored',
-      `${declared.status} / ${streamed.status}; HEAD after: ${kept.join(', ')}`)
+    // A declared length over the cap is refused before a byte of the body is sent.
+    const signed = new URL(local.oss.presign('PUT', local.oss.bucket, 'big-unsent', 60, server.url))
+    const unsent = await rawConnect(port, requestHead('PUT', signed.pathname + signed.search, { host: signed.host, 'content-length': 600 * MiB }))
+    const unsentStatus = await unsent.answered(5_000).catch(() => 0)
+    unsent.socket.destroy()
+    const kept = [await stored('big-declared'), await stored('big-streamed'), await stored('big-unsent'), await stored('at-cap')]
+    row(`presigned PUT of ${MAX_OBJECT + 1} bytes (maxObjectBytes 1 MiB), declared / streamed (2.5 MiB, no length); 600 MiB declared`, '413 EntityTooLarge before reading, nothing stored; exactly 1 MiB stored',
+      `${declared.status} / ${streamed.status}; 600 MiB declared, none sent: ${unsentStatus || 'no answer'}; HEAD after: ${kept.join(', ')}`)
     expect(declared.status).toBe(413)
+    expect(unsentStatus).toBe(413)
     expect(declaredText).toContain('<Code>EntityTooLarge</Code>')
     expect(declaredText).toContain(String(MAX_OBJECT))
     expect(streamed.status).toBe(413)
     expect(streamedText).toContain('<Code>EntityTooLarge</Code>')
     expect(atCap.status).toBe(200)
-    expect(kept).toEqual([404, 404, 200])
+    expect(kept).toEqual([404, 404, 404, 200])
     expect(storeFiles()).toHaveLength(2) // at-cap's bytes and sidecar; no partial upload left behind
   })
 
@@ -280,7 +288,7 @@ describe('oversized bodies and objects', () => {
     const s = await createSession(port, local)
     const link = await fetch(`${s.linkUrl}/callTool`, { method: 'POST', headers: { 'x-access-token': s.token!, 'content-type': 'application/json' }, body: big })
     const linkNoToken = await fetch(`${s.linkUrl}/callTool`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big })
-    row(`API / link body of ${Math.round(big.length / 1024)} KiB (maxBodyBytes 256 KiB)`, 'key/token checked first (403/401), then 413; nothing created',
+    row(`API / link body of ${big.length} bytes (maxBodyBytes 256 KiB)`, 'key/token checked first (403/401), then 413; nothing created',
       `with key ${keyed.status}, without ${keyless.status}; link with token ${link.status}, without ${linkNoToken.status}; ${local.liveSessions()} session (the test's own)`)
     expect(keyed.status).toBe(413)
     expect(((await keyed.json()) as { code: string }).code).toBe('RequestEntityTooLarge')
