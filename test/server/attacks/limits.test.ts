@@ -133,6 +133,17 @@ print(len(procs), why)`)
     table.add('shell: dd 200 MiB into /home/user, then /tmp; python write 8 MiB', `"No space left on device" at ${(used / MiB).toFixed(1)} MiB used; OSError ENOSPC in python; other session writes fine`)
   })
 
+  it('bounds files written to RAM (/dev/shm) by the memory limit; the session answers afterwards', async () => {
+    const id = await api.createSession()
+    const memory = await cgroupOf(id, 'memory')
+    const res = await api.shell(id, 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=400 2>&1 | tail -1')
+    const peak = Number(readFileSync(join(memory, 'memory.max_usage_in_bytes'), 'utf8'))
+    expect(peak).toBeLessThanOrEqual(256 * MiB)
+    expect(res.stdout + res.stderr).toMatch(/killed: memory limit \(256 MiB\)|No space left on device/)
+    expect((await api.shell(id, 'echo ok')).stdout).toBe('ok\n')
+    table.add('shell: dd 400 MiB into /dev/shm (RAM)', `${(res.stderr || res.stdout).trim().split('\n').pop()}; session peak ${(peak / MiB).toFixed(0)} MiB; the session answers afterwards`)
+  })
+
   it('holds a CPU burner to its share; other sessions answer meanwhile', async () => {
     const id = await api.createSession()
     const burn = `python3 -c "
