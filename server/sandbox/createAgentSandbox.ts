@@ -367,7 +367,8 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       return failed
     }
     const cwd = posix.resolve(SANDBOX_HOME, options.cwd || '.')
-    const hostCwd = resolveSessionPath(session.rootDir, cwd) // also: throws when cwd escapes the root
+    // Plain processes get the host path; under bubblewrap the sandbox resolves cwd itself.
+    const hostCwd = bwrap ? cwd : resolveSessionPath(session.rootDir, cwd)
     agent ??= start()
     const a = agent
     const id = a.nextId++
@@ -378,7 +379,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       op: 'spawn',
       id,
       argv: options.argv,
-      cwd: bwrap ? cwd : hostCwd,
+      cwd: hostCwd,
       env: sessionEnv(config, session, options.env),
       stdin: options.stdin === true,
       fds: options.events ? [1, 2, 3] : [1, 2],

@@ -1,5 +1,6 @@
-import { existsSync, statSync } from 'node:fs'
-import { resolveSessionPath, SANDBOX_HOME } from '../sandbox/resolveSessionPath.ts'
+import { existsSync } from 'node:fs'
+import { SANDBOX_HOME } from '../sandbox/resolveSessionPath.ts'
+import type { SandboxFsError } from '../sandbox/SandboxFsError.ts'
 import { runInSession } from '../sandbox/runInSession.ts'
 import type { Tool, ToolResult } from './Tool.ts'
 import { textResult } from './Tool.ts'
@@ -33,13 +34,11 @@ export const shellTool: Tool = {
     const timeoutMs = Math.min(Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_TIMEOUT_MS, MAX_TIMER_MS)
     const cwd = typeof args.cwd === 'string' && args.cwd ? args.cwd : SANDBOX_HOME
     const traceId = ctx.requestId
-    let hostCwd: string
-    try {
-      hostCwd = resolveSessionPath(ctx.session.rootDir, cwd)
-    } catch (e) {
-      return shellResult('', `sh: cd: ${cwd}: ${(e as Error).message}`, 1, traceId)
-    }
-    if (!existsSync(hostCwd) || !statSync(hostCwd).isDirectory()) return shellResult('', `sh: cd: ${cwd}: No such file or directory`, 2, traceId)
+    // Checked inside the sandbox (a host-side look could be raced onto host paths by a link
+    // swapped in meanwhile). Without the sandbox agent (no python3) the spawn reports it.
+    const isDir = await ctx.session.sandbox.fs.stat(cwd).then((st) => st.type === 'directory', (e: SandboxFsError) => e.code === 'ESANDBOX' || e)
+    if (isDir instanceof Error && isDir.code === 'ELOOP') return shellResult('', `sh: cd: ${cwd}: Too many levels of symbolic links`, 1, traceId)
+    if (isDir !== true) return shellResult('', `sh: cd: ${cwd}: No such file or directory`, 2, traceId)
     const env: Record<string, string> = {}
     if (args.envs && typeof args.envs === 'object') {
       for (const [k, v] of Object.entries(args.envs as Record<string, unknown>)) env[k] = String(v)
