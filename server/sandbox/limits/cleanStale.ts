@@ -1,6 +1,7 @@
+import { existsSync, rmdirSync } from 'node:fs'
 import { readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { removeCgroupDir } from './cgroups.ts'
 import { OWNER_FILE } from './createConfinement.ts'
 import { ownerAlive } from './ownerMark.ts'
@@ -20,7 +21,14 @@ interface OwnerRecord {
 async function cleanSession(dir: string, record: OwnerRecord): Promise<void> {
   for (const cgroup of record.cgroups ?? []) {
     // Only our own naming: never act on a path an edited owner file points elsewhere.
-    if (/\/agb-local\/session-[0-9a-f]+$|\/agb-local\/probe-[0-9a-f]+$/.test(cgroup)) removeCgroupDir(cgroup)
+    if (!/\/agb-local\/(session|probe)-[0-9a-f]+$/.test(cgroup)) continue
+    removeCgroupDir(cgroup)
+    // The shared agb-local parent, once empty (v1 only: a v2 parent carries the subtree_control
+    // that live AGB Locals rely on).
+    if (existsSync(join(dirname(cgroup), 'cgroup.subtree_control'))) continue
+    try {
+      rmdirSync(dirname(cgroup))
+    } catch {}
   }
   await unmountBelow(dir)
   if (typeof record.uid === 'number') releaseSandboxUid(record.uid)
