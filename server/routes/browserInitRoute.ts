@@ -36,8 +36,9 @@ function browserOption(ctx: RouteContext) {
   if (o.cmdArgs !== undefined && !(Array.isArray(o.cmdArgs) && o.cmdArgs.every((a) => typeof a === 'string' && a.startsWith('--')))) {
     throw new BadRequest('browserOption.cmdArgs must be a list of --switches')
   }
-  if (o.defaultNavigateUrl !== undefined && !(typeof o.defaultNavigateUrl === 'string' && /^(https?|about|data):/i.test(o.defaultNavigateUrl))) {
-    throw new BadRequest('browserOption.defaultNavigateUrl must be an http(s), about: or data: URL')
+  // Any scheme (the browser is sandboxed), but a URL, never something Chromium would read as a switch.
+  if (o.defaultNavigateUrl && !(typeof o.defaultNavigateUrl === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(o.defaultNavigateUrl))) {
+    throw new BadRequest('browserOption.defaultNavigateUrl must be a URL such as https://example.com')
   }
   const viewport = size(o.viewport, 'viewport') ?? size(o.screen, 'screen')
   return {

@@ -209,6 +209,28 @@ describe('browser sessions', () => {
     await again.close()
   })
 
+  it('applies browserOption as the official SDKs send it (service-only keys accepted, no effect) and refuses malformed ones', async () => {
+    const id = await api.createSession({}, 'agb-browser-use-1')
+    const option = { useStealth: true, userAgent: 'agb-option-test', viewport: { width: 700, height: 500 }, screen: { width: 1920, height: 1080 },
+      solveCaptchas: false, proxies: [], fingerprintPersistPath: '/tmp/agb_browser_fingerprint', cmdArgs: ['--force-device-scale-factor=2'],
+      defaultNavigateUrl: 'data:text/html,<title>start page</title>', browserType: 'chrome' }
+    const init = await api.post(`/browser/init?sessionId=${id}&persistentPath=/tmp/agb_browser_data&browserOption=${encodeURIComponent(JSON.stringify(option))}`, {})
+    expect(init.json.success, JSON.stringify(init.json)).toBe(true)
+    const browser = await chromium.connectOverCDP((await api.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.data.url)
+    try {
+      const first = browser.contexts()[0]!.pages()[0]!
+      expect(await first.title()).toBe('start page')
+      expect(await first.evaluate(() => [navigator.userAgent, devicePixelRatio, innerWidth])).toEqual(['agb-option-test', 2, 700])
+    } finally {
+      await browser.close()
+    }
+    const other = await api.createSession({}, 'agb-browser-use-1')
+    for (const bad of ['{not json', JSON.stringify({ defaultNavigateUrl: '--renderer-cmd-prefix=sh' }), JSON.stringify({ cmdArgs: 'x' }), JSON.stringify({ viewport: { width: -1, height: 2 } })]) {
+      const res = await api.post(`/browser/init?sessionId=${other}&browserOption=${encodeURIComponent(bad)}`, {})
+      expect(res.json, bad).toMatchObject({ success: false, code: 'InvalidParameter' })
+    }
+  })
+
   it('answers the LLM-driven browser agent tools with a tool error saying they are not available', async () => {
     const { id } = await browserSession()
     const res = await api.callTool(id, 'page_use_navigate', { url: 'https://example.com' })
