@@ -121,13 +121,6 @@ export function detectCgroups(): CgroupSupport {
   return { version: 2, base }
 }
 
-/** The directory of `name` in every hierarchy AGB Local uses. */
-export function cgroupDirs(support: CgroupSupport, name: string): string[] {
-  if (support.version === 1) return [support.memory, support.pids, support.cpu].filter((d): d is string => !!d).map((d) => join(d, PARENT, name))
-  if (support.version === 2) return [join(support.base, name)]
-  return []
-}
-
 function write(dir: string, file: string, value: string | number): void {
   writeFileSync(join(dir, file), String(value))
 }

@@ -38,7 +38,9 @@ export async function createSessionDisk(dir: string, rootDir: string, bytes: num
   }
   // -m 0: no blocks reserved for root (host-side writes get ENOSPC too); no journal: the image
   // is thrown away with the session, crash consistency buys nothing.
-  await run(tools.mkfs, ['-q', '-F', '-E', `nodiscard,lazy_itable_init=1,root_owner=${uid}:${uid}`, '-O', '^has_journal', '-m', '0', image])
+  // -i 8192: twice ext4's default inodes (package trees are many small files); their tables are
+  // written lazily, so they cost nothing until used.
+  await run(tools.mkfs, ['-q', '-F', '-i', '8192', '-E', `nodiscard,lazy_itable_init=1,root_owner=${uid}:${uid}`, '-O', '^has_journal', '-m', '0', image])
   await mkdir(rootDir, { recursive: true })
   await run(tools.mount, ['-o', 'loop,nosuid,nodev', image, rootDir])
   await rmdir(join(rootDir, 'lost+found')).catch(() => {})
