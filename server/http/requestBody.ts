@@ -23,17 +23,22 @@ export function requestBody(req: IncomingMessage, idleMs: number, onStall: () =>
     {
       async pull(controller) {
         let timer: NodeJS.Timeout | undefined
+        let settled = false
         const stalled = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
+          // The verdict waits one turn of the event loop: after the loop was busy past the
+          // timeout, bytes already waiting in the socket are read first, not taken for a stall.
+          timer = setTimeout(() => setImmediate(() => {
+            if (settled) return
             onStall()
             reject(new BodyStalledError(`request body stalled: no bytes for ${idleMs / 1000} s`))
-          }, idleMs)
+          }), idleMs)
         })
         try {
           const next = await Promise.race([chunks.next(), stalled])
           if (next.done) controller.close()
           else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength))
         } finally {
+          settled = true
           clearTimeout(timer)
         }
       },
