@@ -95,6 +95,25 @@ describe('browser sessions', () => {
     }
   })
 
+  it('initBrowser sends what the official SDKs send, checks its input first, and refuses an answer without a port', async () => {
+    const client = createClient({ apiKey: local.apiKey, endpoint: server.url })
+    const { id } = await browserSession()
+    await initBrowser(client, id, { browserOption: { userAgent: 'x' } })
+    const sent = local.requests.filter((r) => new URL(r.url).pathname === '/browser/init').at(-1)!
+    const q = new URL(sent.url).searchParams
+    expect([q.get('sessionId'), q.get('persistentPath'), q.get('browserOption')]).toEqual([id, '/tmp/agb_browser_data', '{"userAgent":"x"}'])
+    expect([sent.method, sent.body]).toEqual(['POST', '{}'])
+    const before = local.requests.length
+    for (const bad of [{ persistentPath: ' ' }, { browserOption: 'x' as never }]) {
+      expect(isAgbError(await initBrowser(client, id, bad).catch((e: unknown) => e), 'invalid_input'), JSON.stringify(bad)).toBe(true)
+    }
+    expect(local.requests.length).toBe(before) // nothing sent
+    local.faults.add({ route: '/browser/init', kind: 'schema' })
+    const error = await initBrowser(client, id).catch((e: unknown) => e)
+    expect(isAgbError(error, 'invalid_response')).toBe(true)
+    expect((error as Error).message).toMatch(/initBrowser/)
+  })
+
   it('runs Chromium inside the session sandbox: it sees the session files, not the host', async () => {
     const { id, url } = await browserSession()
     await api.shell(id, 'echo sandbox-file-7c1 > /home/user/note.txt')
