@@ -11,6 +11,8 @@ async function createSession(ctx: RouteContext): Promise<Response> {
   if (!imageId) return fail(ctx.requestId, 400, 'InvalidParameter', 'imageId is required')
   // Soft failure as the service reports it: transport and envelope OK, data.success false.
   if (!ctx.config.images.includes(imageId)) return ok(ctx.requestId, { success: false, errMsg: `Invalid image_id: ${imageId}` })
+  const refused = await ctx.store.refusal() // the sandbox failed its start-up probe: say why
+  if (refused) return ok(ctx.requestId, { success: false, errMsg: refused })
   const timeout = Number(body.timeout)
   const session = await ctx.store.create({
     imageId,

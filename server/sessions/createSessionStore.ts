@@ -23,8 +23,13 @@ export interface NewSession {
 
 /** All sessions of one AGB Local and their lifecycle (idle release, lifetime, release). */
 export interface SessionStore {
-  /** @returns the session, or `null` when maxSessions live sessions already exist. */
+  /** @returns the session, or `null` when maxSessions live sessions already exist. @throws Error when {@link refusal} says why not */
   create(input: NewSession): Promise<Session | null>
+  /**
+   * Why no session can be created (the start-up probe found the sandbox unsafe or unusable),
+   * in one line, or `null`. Resolves once the start-up cleanup and probe are done.
+   */
+  refusal(): Promise<string | null>
   /** Any known session, RUNNING or recently released (DELETING/FINISH). */
   get(id: string): Session | undefined
   /** A RUNNING session. */
@@ -174,6 +179,7 @@ export function createSessionStore(config: LocalConfig): SessionStore {
         pending--
       }
     },
+    refusal: () => ready.then(() => null, (e: Error) => e.message),
     get: (id) => sessions.get(id),
     live(id) {
       const s = sessions.get(id)

@@ -43,6 +43,7 @@ describe.runIf(realBwrap)('start-up probe', () => {
       expect(res.json.data?.sessionId).toBeUndefined()
       expect(local.liveSessions()).toBe(0)
       const refusal = lines.filter((l) => l.startsWith('AGB Local: refusing to create sessions:'))
+      expect(res.json.data).toEqual({ success: false, errMsg: refusal[0] }) // the caller learns why too
       expect(refusal[0]).toMatch(/^AGB Local: refusing to create sessions: the probe sandbox kept capabilities \(CapEff 0*[1-9a-f][0-9a-f]*\): code in it could remount host paths read-write\. Use bubblewrap 0\.8 or later/)
       expect(refusal[0]).not.toContain('\n')
       // Every later attempt is refused too: nothing ever runs unconfined.
