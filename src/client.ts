@@ -1,24 +1,12 @@
-import * as v from 'valibot'
 import type { ClientHooks, FetchLike, RetryOptions } from './types.ts'
 import { AgbError } from './errors.ts'
 import { apiKeys } from './_internal/apiKeys.ts'
-import { optionalMs, RetrySchema, validate } from './_internal/validate.ts'
+import { invalid, positive, retryOption, stringRecord } from './_internal/check.ts'
 
 /** The AGB cloud API host. A bare host gets `https://`. */
 export const DEFAULT_ENDPOINT = 'https://sdk-api.agb.cloud'
 
-const ClientOptionsSchema = v.object({
-  // The key's value is never echoed into a message, whatever it is.
-  apiKey: v.optional(v.pipe(v.string('apiKey is required (a string)'), v.trim())),
-  proxy: v.optional(v.boolean('proxy must be a boolean')),
-  endpoint: v.optional(v.pipe(v.string('endpoint must be a string'), v.trim(), v.nonEmpty('endpoint must not be empty'))),
-  fetch: v.optional(v.custom<FetchLike>((f) => typeof f === 'function', 'fetch must be a function')),
-  timeout: optionalMs('timeout'),
-  headers: v.optional(v.record(v.string(), v.string('header values must be strings'))),
-  retry: RetrySchema,
-  hooks: v.optional(v.custom<ClientHooks>((h) => typeof h === 'object' && h !== null, 'hooks must be an object')),
-  webSocket: v.optional(v.custom<WebSocketConstructor>((f) => typeof f === 'function', 'webSocket must be a WebSocket constructor')),
-})
+const isFn = (f: unknown) => f === undefined || typeof f === 'function'
 
 /**
  * A WebSocket constructor that accepts `{ headers }` as its second argument: Deno's, Bun's,
@@ -99,14 +87,24 @@ export interface Client {
  */
 /* @__NO_SIDE_EFFECTS__ */
 export function createClient(options: ClientOptions): Client {
-  const o = validate(ClientOptionsSchema, options ?? {}, 'options')
-  if (!o.apiKey && !o.proxy) throw new AgbError('invalid_input', 'Invalid options.apiKey: apiKey is required (or proxy: true with a proxy endpoint)')
-  let endpoint = (o.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '')
+  const o = options ?? {}
+  if (typeof o !== 'object') invalid('options', 'options must be an object')
+  // The key's value is never echoed into a message, whatever it is.
+  const apiKey = typeof o.apiKey === 'string' ? o.apiKey.trim() : o.apiKey === undefined ? '' : invalid('options.apiKey', 'apiKey must be a string')
+  if (!apiKey && !o.proxy) throw new AgbError('invalid_input', 'Invalid options.apiKey: apiKey is required (or proxy: true with a proxy endpoint)')
+  if (o.proxy !== undefined && typeof o.proxy !== 'boolean') invalid('options.proxy', 'proxy must be a boolean')
+  if (o.endpoint !== undefined && (typeof o.endpoint !== 'string' || !o.endpoint.trim())) invalid('options.endpoint', 'endpoint must be a non-empty string')
+  if (!isFn(o.fetch)) invalid('options.fetch', 'fetch must be a function')
+  if (!isFn(o.webSocket)) invalid('options.webSocket', 'webSocket must be a WebSocket constructor')
+  if (o.hooks !== undefined && (typeof o.hooks !== 'object' || o.hooks === null)) invalid('options.hooks', 'hooks must be an object')
+  stringRecord(o.headers, 'options.headers')
+  retryOption(o.retry, 'options.retry')
+  let endpoint = (o.endpoint?.trim() ?? DEFAULT_ENDPOINT).replace(/\/+$/, '')
   // A path (`/agb`) is a same-origin proxy in a browser; a bare host gets https://.
   if (!/^https?:\/\//i.test(endpoint) && !endpoint.startsWith('/')) endpoint = `https://${endpoint}`
   const client = {
     endpoint,
-    timeout: o.timeout ?? 60_000,
+    timeout: positive(o.timeout, 'options.timeout') ?? 60_000,
     headers: Object.freeze({ ...o.headers }),
     ...(o.fetch ? { fetch: o.fetch } : {}),
     ...(o.retry !== undefined ? { retry: o.retry } : {}),
@@ -116,6 +114,6 @@ export function createClient(options: ClientOptions): Client {
   }
   Object.freeze(client)
   // Off the object: a getter would still be called by `util.inspect(client, { getters: true })`.
-  if (o.apiKey) apiKeys.set(client, o.apiKey)
+  if (apiKey) apiKeys.set(client, apiKey)
   return client
 }

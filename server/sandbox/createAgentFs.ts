@@ -4,15 +4,20 @@ import { SANDBOX_HOME } from './resolveSessionPath.ts'
 import type { FsStat, FsStatNamed, FsType, ReadFileResult, SandboxFs, SnapshotEntry, WalkOptions, WalkResult } from './SandboxFs.ts'
 import { SandboxFsError } from './SandboxFsError.ts'
 
-/** A reply of the agent to one file operation: `ok` fields, or the errno name and text. */
-export type AgentFsReply = { ok: Record<string, unknown> } | { error: { code: string; message: string } }
+/** A reply of the agent to one file operation: `ok` fields (and file bytes), or the errno name and text. */
+export type AgentFsReply = { ok: Record<string, unknown>; raw?: Buffer } | { error: { code: string; message: string } }
 
 /**
- * Sends one file operation to the session's agent and resolves with its reply; `onPart`
- * receives the parts sent before it. Rejects (an Error) when the agent is not running or
- * does not answer in time.
+ * Sends one file operation (with file bytes `raw`) to the session's agent and resolves with
+ * its reply; `onPart` receives the parts sent before it. Rejects (an Error) when the agent is
+ * not running or does not answer in time.
  */
-export type AgentFsRequest = (call: string, args: Record<string, unknown>, onPart?: (part: Record<string, unknown>) => void) => Promise<AgentFsReply>
+export type AgentFsRequest = (
+  call: string,
+  args: Record<string, unknown>,
+  onPart?: (part: Record<string, unknown>, raw?: Buffer) => void,
+  raw?: Buffer,
+) => Promise<AgentFsReply>
 
 /** How sandbox paths are given to the agent and how the real paths it reports read back. */
 export interface AgentFsPaths {
@@ -22,7 +27,7 @@ export interface AgentFsPaths {
   realPath(sandboxPath: string, reported: string): string
 }
 
-/** Bytes per message each way: a small read or write is one round trip, a large one streams. */
+/** File bytes per message each way (sent raw): a small read or write is one round trip, a large one streams. */
 const CHUNK = 1024 * 1024
 /** Most entries of one directory listing (a bound on what the agent's output can make us hold). */
 const MAX_LIST = 1_000_000
@@ -32,7 +37,6 @@ const TYPES = new Set<FsType>(['file', 'directory', 'symlink', 'fifo', 'socket',
 // field read back is checked, and nothing read back is ever used as a host path.
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
-const bytes = (v: unknown): Buffer => Buffer.from(str(v), 'base64')
 
 function statOf(o: Record<string, unknown>): FsStat {
   const type = TYPES.has(o.type as FsType) ? (o.type as FsType) : 'unknown'
@@ -50,11 +54,11 @@ function entriesOf(part: Record<string, unknown>): unknown[] {
  * @param paths maps sandbox paths to what the agent is given
  */
 export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): SandboxFs {
-  /** Runs one operation; failures become SandboxFsError naming the sandbox path. */
-  async function run(call: string, syscall: string, path: string, args: Record<string, unknown>, onPart?: (part: Record<string, unknown>) => void): Promise<Record<string, unknown>> {
+  /** Runs one operation; failures become SandboxFsError naming the sandbox path. The reply's file bytes are `raw`. */
+  async function run(call: string, syscall: string, path: string, args: Record<string, unknown>, onPart?: (part: Record<string, unknown>, raw?: Buffer) => void, raw?: Buffer): Promise<Record<string, unknown> & { raw?: Buffer }> {
     let reply: AgentFsReply
     try {
-      reply = await request(call, args, onPart)
+      reply = await request(call, args, onPart, raw)
     } catch (e) {
       throw new SandboxFsError('ESANDBOX', (e as Error).message, syscall, path)
     }
@@ -62,7 +66,8 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
       const text = str(reply.error?.message) || 'failed'
       throw new SandboxFsError(str(reply.error?.code) || 'EIO', text[0]!.toLowerCase() + text.slice(1), syscall, path)
     }
-    return reply.ok && typeof reply.ok === 'object' ? reply.ok : {}
+    const ok = reply.ok && typeof reply.ok === 'object' ? reply.ok : {}
+    return reply.raw ? { ...ok, raw: reply.raw } : ok
   }
 
   const abs = (path: string) => posix.resolve(SANDBOX_HOME, path || '.')
@@ -79,13 +84,13 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
   async function readFile(path: string, options: { offset?: number; length?: number; max: number }): Promise<ReadFileResult> {
     const chunks: Buffer[] = []
     let total = 0
-    const o = await run('read', 'open', abs(path), { path: at(path), offset: options.offset ?? 0, length: options.length ?? 0, max: options.max }, (part) => {
-      const b = bytes(part.data)
-      total += b.length
-      if (total <= options.max) chunks.push(b) // more than asked for is not from the agent
+    const o = await run('read', 'open', abs(path), { path: at(path), offset: options.offset ?? 0, length: options.length ?? 0, max: options.max }, (_part, raw) => {
+      if (!raw) return
+      total += raw.length
+      if (total <= options.max) chunks.push(raw) // more than asked for is not from the agent
     })
     if (o.tooLarge !== undefined) return { size: num(o.size), data: null }
-    if (o.data !== undefined) chunks.push(bytes(o.data))
+    if (o.raw) chunks.push(o.raw)
     const data = Buffer.concat(chunks)
     return { size: num(o.size), data: data.length > options.max ? data.subarray(0, options.max) : data }
   }
@@ -93,12 +98,12 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
   async function writeFile(path: string, data: Buffer | string, options: { mode?: 'overwrite' | 'append' | 'create_new' } = {}): Promise<void> {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
     const mode = options.mode ?? 'overwrite'
-    const first = { path: at(path), mode, data: buf.subarray(0, CHUNK).toString('base64') }
-    if (buf.length <= CHUNK) return void (await run('write', 'open', abs(path), first))
-    const h = (await run('write', 'open', abs(path), { ...first, keep: true })).h
+    const first = buf.subarray(0, CHUNK)
+    if (buf.length <= CHUNK) return void (await run('write', 'open', abs(path), { path: at(path), mode }, undefined, first))
+    const h = (await run('write', 'open', abs(path), { path: at(path), mode, keep: true }, undefined, first)).h
     try {
       for (let offset = CHUNK; offset < buf.length; offset += CHUNK) {
-        await run('pwrite', 'write', abs(path), { h, data: buf.subarray(offset, offset + CHUNK).toString('base64') })
+        await run('pwrite', 'write', abs(path), { h }, undefined, buf.subarray(offset, offset + CHUNK))
       }
     } finally {
       await run('close', 'close', abs(path), { h }).catch(() => {})
@@ -135,7 +140,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     // The first chunk comes with the open: a small file is one round trip, and no handle.
     const o = await run('open', 'open', abs(path), { path: at(path), first: CHUNK })
     const h = o.h
-    let first: Buffer | undefined = bytes(o.data)
+    let first: Buffer | undefined = o.raw ?? Buffer.alloc(0)
     let offset = first.length
     let closed = o.eof === true
     const close = () => {
@@ -154,7 +159,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
           if (b.length || o.eof === true) return
         }
         run('pread', 'read', abs(path), { h, offset, length: CHUNK }).then((r) => {
-          const b = bytes(r.data)
+          const b = r.raw ?? Buffer.alloc(0)
           offset += b.length
           if (b.length) return void this.push(b)
           void close().then(() => this.push(null))
@@ -179,7 +184,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
       pendingBytes = 0
       for (let offset = 0; offset < data.length; offset += CHUNK) {
         const piece = data.subarray(offset, offset + CHUNK)
-        await run('pwrite', 'write', abs(path), { h, data: piece.toString('base64') })
+        await run('pwrite', 'write', abs(path), { h }, undefined, piece)
         written += piece.length
       }
     }

@@ -49,7 +49,7 @@ function isAgent(pid: number): boolean {
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]))
 const STOP_WAIT_MS = 2000
-/** Longest line read from the agent: its largest messages carry 1 MiB of base64 (see createAgentFs). */
+/** Longest line or raw block read from the agent: its largest carry 1 MiB of file data (see createAgentFs). */
 const MAX_LINE_BYTES = 8 * 1024 * 1024
 /**
  * A file operation the agent has not answered by then fails (sandboxed code can stop the agent:
@@ -61,7 +61,7 @@ const FS_TIMEOUT_MS = 300_000
 interface PendingFs {
   resolve(reply: AgentFsReply): void
   reject(error: Error): void
-  onPart?: (part: Record<string, unknown>) => void
+  onPart?: (part: Record<string, unknown>, raw?: Buffer) => void
   timer: NodeJS.Timeout
 }
 
@@ -73,7 +73,7 @@ type AgentMessage =
   | { op: 'eof'; id: number; fd: number; dropped: number }
   | { op: 'exit'; id: number; code: number | null; signal: number | null }
   | { op: 'fsp'; rid: number; [field: string]: unknown }
-  | ({ op: 'fsr'; rid: number } & AgentFsReply)
+  | { op: 'fsr'; rid: number; ok?: Record<string, unknown>; error?: { code: string; message: string } }
 
 /** One running agent: a bwrap'd (or plain) `python3 sandboxAgent.py` and its processes. */
 interface Agent {
@@ -84,7 +84,8 @@ interface Agent {
   fs: Map<number, PendingFs>
   nextRid: number
   alive: boolean
-  send(message: Record<string, unknown>): void
+  /** Writes a request; `raw` bytes follow its line (announced by `bin`). */
+  send(message: Record<string, unknown>, raw?: Buffer): void
   /** Host pids of the sandbox's own helpers, found once: [bwrap's namespace init, agent] or [agent]. */
   helpers: number[] | undefined
   exited: Promise<void>
@@ -247,24 +248,50 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       nextRid: 1,
       alive: true,
       helpers: undefined,
-      send(message) {
-        if (current.alive && child.stdin?.writable) child.stdin.write(`${JSON.stringify(message)}\n`)
+      send(message, raw) {
+        if (!current.alive || !child.stdin?.writable) return
+        if (!raw?.length) return void child.stdin.write(`${JSON.stringify(message)}\n`)
+        child.stdin.write(`${JSON.stringify({ ...message, bin: raw.length })}\n`)
+        child.stdin.write(raw)
       },
       exited: new Promise((resolve) => child.once('close', () => resolve())),
     }
     child.stdin?.on('error', () => {}) // EPIPE when the agent died: reported via 'exit'
-    readLines(child.stdout!, (line) => {
-      let message: AgentMessage
-      try {
-        message = JSON.parse(line) as AgentMessage
-      } catch {
-        return
-      }
-      if (!message || typeof message !== 'object') return
-      if (message.op === 'fsr' || message.op === 'fsp') fsMessage(current, message)
+    const dispatch = (message: AgentMessage, raw?: Buffer) => {
+      if (message.op === 'fsr' || message.op === 'fsp') fsMessage(current, message, raw)
       else if (message.op !== 'ready') current.procs.get(message.id)?.handle(message)
       updateRef(current)
-    }, MAX_LINE_BYTES, (bytes) => config.log(`AGB Local: the sandbox of ${session.id} wrote a ${bytes}-byte line; dropped`))
+    }
+    let awaitingRaw: AgentMessage | null = null // a message whose raw bytes follow
+    readLines(child.stdout!, {
+      line(line) {
+        let message: AgentMessage
+        try {
+          message = JSON.parse(line) as AgentMessage
+        } catch {
+          return
+        }
+        if (!message || typeof message !== 'object') return
+        const bin = (message as { bin?: unknown }).bin
+        if (typeof bin === 'number' && Number.isSafeInteger(bin) && bin > 0) {
+          awaitingRaw = message
+          return bin
+        }
+        dispatch(message)
+      },
+      raw(bytes) {
+        const message = awaitingRaw
+        awaitingRaw = null
+        if (message) dispatch(message, bytes)
+      },
+      overflow(bytes) {
+        // Never sent by the agent: sandboxed code wrote into its output. What follows cannot be
+        // trusted to be in step: stop this sandbox (the next operation starts a new one).
+        awaitingRaw = null
+        config.log(`AGB Local: the sandbox of ${session.id} wrote a ${bytes}-byte message; stopping it`)
+        killNow(current)
+      },
+    }, MAX_LINE_BYTES)
     let errors = ''
     child.stderr?.on('data', (chunk: Buffer) => {
       errors = (errors + chunk.toString('utf8')).slice(-4000)
@@ -293,18 +320,19 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
   }
 
   /** A file operation's reply or one of its parts. */
-  function fsMessage(a: Agent, message: AgentMessage & { op: 'fsr' | 'fsp' }): void {
+  function fsMessage(a: Agent, message: AgentMessage & { op: 'fsr' | 'fsp' }, raw?: Buffer): void {
     const pending = a.fs.get(message.rid)
     if (!pending) return
-    if (message.op === 'fsp') return pending.onPart?.(message)
+    if (message.op === 'fsp') return pending.onPart?.(message, raw)
     a.fs.delete(message.rid)
     clearTimeout(pending.timer)
-    if ('ok' in message || 'error' in message) pending.resolve(message)
+    if (message.ok !== undefined) pending.resolve({ ok: message.ok, ...(raw ? { raw } : {}) })
+    else if (message.error !== undefined) pending.resolve({ error: message.error })
     else pending.reject(new Error('the session sandbox sent a malformed reply'))
   }
 
   /** Sends a file operation to the agent (starting it when needed). */
-  const fsRequest: AgentFsRequest = (call, args, onPart) => new Promise((resolve, reject) => {
+  const fsRequest: AgentFsRequest = (call, args, onPart, raw) => new Promise((resolve, reject) => {
     if (stopped) return reject(new Error('the session was released'))
     let a: Agent
     try {
@@ -320,7 +348,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     }, FS_TIMEOUT_MS)
     a.fs.set(rid, { resolve, reject, onPart, timer })
     updateRef(a)
-    a.send({ ...args, op: 'fs', rid, call })
+    a.send({ ...args, op: 'fs', rid, call }, raw)
   })
 
   /** Idle agents do not keep the host's event loop alive; busy ones do (as kernels always did). */

@@ -12,7 +12,8 @@
 #   {"op":"signal","id":N,"signal":int,"group":bool}         kill(2) / killpg(2)
 #   {"op":"detach","id":N}            stop forwarding its output (pipes are still drained)
 #   {"op":"shutdown"}                 SIGKILL every descendant, then exit (as does EOF on fd 0)
-#   {"op":"fs","rid":N,"call":...}    a file operation, performed here (sandboxAgentFs.py)
+#   {"op":"fs","rid":N,"call":...}    a file operation, performed here (sandboxAgentFs.py); a line
+#                                     with "bin":N is followed by N raw bytes (file data), both ways
 # Replies: {"op":"ready","pid"} {"op":"spawned","id","pid"} {"op":"failed","id","message"}
 #          {"op":"data","id","fd","data":b64} {"op":"eof","id","fd","dropped"}
 #          {"op":"exit","id","code","signal"}  {"op":"fsp","rid",...} {"op":"fsr","rid","ok"|"error"}
@@ -45,12 +46,16 @@ _by_pid = {}   # pid -> Job, until reaped
 _MY_PID = os.getpid()
 
 
-def _send(obj):
+def _send(obj, raw=None):
+    """Writes one message; `raw` bytes follow its line (announced by "bin")."""
+    if raw is not None:
+        obj['bin'] = len(raw)
     data = (json.dumps(obj, separators=(',', ':')) + '\n').encode('utf-8')
-    view = memoryview(data)
     try:
-        while view:
-            view = view[os.write(1, view):]
+        for part in (data, raw or b''):
+            view = memoryview(part)
+            while view:
+                view = view[os.write(1, view):]
     except OSError:  # the server is gone
         _shutdown()
 
@@ -376,19 +381,32 @@ def main():
                     _shutdown()
                 buf += chunk
                 start = 0
+                waiting = False  # a request whose raw bytes are not all here yet
                 while True:
                     end = buf.find(b'\n', max(scanned, start))
                     if end < 0:
                         break
-                    line = bytes(buf[start:end])
-                    start, scanned = end + 1, 0
+                    scanned = 0
                     try:
-                        req = json.loads(line)
+                        req = json.loads(bytes(buf[start:end]))
                     except ValueError:
+                        start = end + 1
                         continue
+                    if not isinstance(req, dict):
+                        start = end + 1
+                        continue
+                    n = req.get('bin')
+                    if isinstance(n, int) and n > 0:
+                        if len(buf) - end - 1 < n:
+                            waiting = True
+                            break
+                        req['_bin'] = bytes(buf[end + 1:end + 1 + n])
+                        start = end + 1 + n
+                    else:
+                        start = end + 1
                     _request(req)
                 del buf[:start]
-                scanned = len(buf)
+                scanned = 0 if waiting else len(buf)
         _reap()
 
 

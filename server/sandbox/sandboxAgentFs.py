@@ -11,20 +11,21 @@
 #   {"op":"fs","rid":N,"call":<name>,...arguments}
 # replies {"op":"fsr","rid":N,"ok":{...}} or {"op":"fsr","rid":N,"error":{"code":"ENOENT","message":...}},
 # optionally preceded by {"op":"fsp","rid":N,...} parts (file bytes, directory entries) so that no
-# line gets large. Binary data is base64. Paths are absolute and already normalised.
+# message gets large. File bytes travel raw: a line with "bin":N is followed by exactly N bytes
+# (both ways; shown as [bytes] below). Paths are absolute and already normalised.
 #   stat   {path, follow, names?: {passwd, group}}   -> stat fields (+ user/group names)
-#   read   {path, offset, length (0: to the end), max} -> {size, data?} | {size, tooLarge}; parts {data}
-#   write  {path, data, mode: overwrite|append|create_new, keep?} -> {} | {h} (keep: more with pwrite)
-#   open   {path, first?} -> {h, size, data?} | {size, data, eof}   a regular file, for pread; with
-#          `first`, its first bytes too, and no handle when that was all of it
+#   read   {path, offset, length (0: to the end), max} -> {size} [bytes] | {size, tooLarge}; parts [bytes]
+#   write  {path, mode: overwrite|append|create_new, keep?} [bytes] -> {} | {h} (keep: more with pwrite)
+#   open   {path, first?} -> {h, size} [bytes] | {size, eof} [bytes]   a regular file, for pread;
+#          with `first`, its first bytes too, and no handle when that was all of it
 #   wopen  {path} -> {h}            a temporary file beside path; close with commit renames it over path
-#   pread  {h, offset, length} -> {data}     pwrite {h, data} -> {}     close {h, commit?} -> {}
+#   pread  {h, offset, length} -> {} [bytes]    pwrite {h} [bytes] -> {}    close {h, commit?} -> {}
 #   mkdir  {path}  (with parents)   move {source, destination}   remove {path} (trees too)
 #   list   {path} -> {notDir} | {}; parts {entries: [[name, isDir], ...]} (links followed)
 #   walk   {path, want: search|snapshot|files, limit, skip, match, maxMatches}
 #          -> {top (real path), type, missing?} ; parts {entries}: depth first, name order, links not entered
 #   du     {path, limit} -> {bytes}  allocated below path, links not followed, other mounts not entered
-import base64, os
+import os
 import errno as _errno
 import stat as _stat
 
@@ -62,10 +63,6 @@ def _type(mode):
 def _stat_fields(st):
     return {'type': _type(st.st_mode), 'size': st.st_size, 'mtimeMs': st.st_mtime_ns / 1e6, 'mode': st.st_mode,
             'uid': st.st_uid, 'gid': st.st_gid, 'ino': st.st_ino}
-
-
-def _b64(data):
-    return base64.b64encode(data).decode('ascii')
 
 
 def _utf16_key(name):
@@ -165,11 +162,8 @@ def _fs_read(req, part):
             if first is None and at >= end:
                 first = chunk  # all of it in one piece: goes with the reply
             else:
-                part({'data': _b64(chunk)})
-        out = {'size': size}
-        if first is not None:
-            out['data'] = _b64(first)
-        return out
+                part({}, chunk)
+        return {'size': size}, first
     finally:
         os.close(fd)
 
@@ -192,7 +186,7 @@ def _fs_write(req, part):
     try:
         if mode == 'overwrite':
             os.ftruncate(fd, 0)  # only once it is known to be a regular file
-        _write_all(fd, base64.b64decode(req.get('data') or ''))
+        _write_all(fd, req.get('_bin') or b'')
     except BaseException:
         os.close(fd)
         raise
@@ -214,8 +208,8 @@ def _fs_open(req, part):
         raise
     if len(data) < first:  # all of it: no handle to keep
         os.close(fd)
-        return {'size': st.st_size, 'data': _b64(data), 'eof': True}
-    return {'h': _handle(fd), 'size': st.st_size, 'data': _b64(data)}
+        return {'size': st.st_size, 'eof': True}, data
+    return {'h': _handle(fd), 'size': st.st_size}, data
 
 
 def _fs_wopen(req, part):
@@ -237,11 +231,11 @@ def _get_handle(req):
 
 def _fs_pread(req, part):
     fd = _get_handle(req)[0]
-    return {'data': _b64(os.pread(fd, min(int(req.get('length') or _FS_CHUNK), _FS_CHUNK), int(req.get('offset') or 0)))}
+    return {}, os.pread(fd, min(int(req.get('length') or _FS_CHUNK), _FS_CHUNK), int(req.get('offset') or 0))
 
 
 def _fs_pwrite(req, part):
-    _write_all(_get_handle(req)[0], base64.b64decode(req.get('data') or ''))
+    _write_all(_get_handle(req)[0], req.get('_bin') or b'')
     return {}
 
 
@@ -465,16 +459,18 @@ def _fs_request(req):
     rid = req.get('rid')
     call = _FS_CALLS.get(req.get('call'))
 
-    def part(fields):
+    def part(fields, raw=None):
         fields['op'] = 'fsp'
         fields['rid'] = rid
-        _send(fields)
+        _send(fields, raw)
 
     try:
         if call is None:
             raise _FsError('EINVAL', 'unknown file operation %r' % req.get('call'))
-        result = call(req, part)
-        _send({'op': 'fsr', 'rid': rid, 'ok': result})
+        result, raw = call(req, part), None
+        if isinstance(result, tuple):
+            result, raw = result
+        _send({'op': 'fsr', 'rid': rid, 'ok': result}, raw)
     except _FsError as e:
         _send({'op': 'fsr', 'rid': rid, 'error': {'code': e.code, 'message': str(e)}})
     except OSError as e:

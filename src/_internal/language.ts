@@ -1,6 +1,5 @@
-import * as v from 'valibot'
-
 import type { Language } from '../types.ts'
+import { invalid } from './check.ts'
 
 const ALIASES: Record<string, Language> = {
   python: 'python',
@@ -14,15 +13,8 @@ const ALIASES: Record<string, Language> = {
   r: 'r',
 }
 
-/** `language` option: trimmed, lower-cased, aliases resolved, default python. */
-export const LanguageSchema = v.optional(
-  v.pipe(
-    v.string('language must be a string'),
-    v.trim(),
-    v.toLowerCase(),
-    v.check((l) => l in ALIASES, 'language must be python, javascript, java or r (or py, python3, js, node, nodejs)'),
-    v.transform((l) => ALIASES[l]!),
-  ),
-  'python',
-)
-
+/** The `language` option: trimmed, case-insensitive, aliases resolved, default python. */
+export function language(value: unknown): Language {
+  if (value === undefined) return 'python'
+  return (typeof value === 'string' && ALIASES[value.trim().toLowerCase()]) || invalid('options.language', 'language must be python, javascript, java or r (or py, python3, js, node, nodejs)')
+}

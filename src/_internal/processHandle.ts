@@ -8,7 +8,7 @@ import { parseFileInfo } from './parseFileInfo.ts'
 import { shellResult } from './shellResult.ts'
 import { sleep } from './sleep.ts'
 import { transportError } from './transportError.ts'
-import { requestOptions } from './validate.ts'
+import { requestOptions } from './check.ts'
 
 const CHUNK = 51_200
 

@@ -2,7 +2,7 @@ import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { withDeadline } from './deadline.ts'
 import { invokeTool, toolText } from './invokeTool.ts'
-import { requestOptions } from './validate.ts'
+import { requestOptions } from './check.ts'
 
 /**
  * The common shape of a tool operation: its options checked, one tool call under the

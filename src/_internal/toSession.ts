@@ -1,35 +1,16 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
 import { deleteSession } from '../sessions/deleteSession.ts'
 import type { Session, SessionTool } from '../types.ts'
 import { facts, type Envelope } from './envelope.ts'
 
-const ToolSchema = v.looseObject({
-  name: v.optional(v.string()),
-  Name: v.optional(v.string()),
-  server: v.optional(v.string()),
-  serverName: v.optional(v.string()),
-  Server: v.optional(v.string()),
-})
+type Data = Record<string, unknown>
 
-/**
- * The session fields of createSession / getSession `data`. Python's
- * SDK also reads PascalCase `LinkUrl`/`WsUrl`/`Token`/`ToolList`, so we accept both.
- */
-const SessionDataSchema = v.looseObject({
-  sessionId: v.optional(v.string()),
-  resourceUrl: v.optional(v.nullable(v.string())),
-  linkUrl: v.optional(v.nullable(v.string())),
-  LinkUrl: v.optional(v.nullable(v.string())),
-  wsUrl: v.optional(v.nullable(v.string())),
-  WsUrl: v.optional(v.nullable(v.string())),
-  token: v.optional(v.nullable(v.string())),
-  Token: v.optional(v.nullable(v.string())),
-  toolList: v.optional(v.unknown()),
-  ToolList: v.optional(v.unknown()),
-  status: v.optional(v.string()),
-})
+/** A string field, under its camelCase or PascalCase name (Python's SDK reads both); else undefined. */
+const str = (d: Data, name: string): string | undefined => {
+  const value = d[name] ?? d[name[0]!.toUpperCase() + name.slice(1)]
+  return typeof value === 'string' && value ? value : undefined
+}
 
 const disposeKey: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')
 
@@ -56,19 +37,20 @@ function parseTools(raw: unknown): SessionTool[] {
     }
   }
   if (!Array.isArray(list)) return []
-  return list.flatMap((item) => {
-    const t = v.safeParse(ToolSchema, item)
-    if (!t.success) return []
-    const name = t.output.name ?? t.output.Name
-    return name ? [{ name, server: t.output.server ?? t.output.serverName ?? t.output.Server ?? '' }] : []
+  return list.flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return []
+    const name = str(item as Data, 'name')
+    return name ? [{ name, server: str(item as Data, 'server') ?? str(item as Data, 'serverName') ?? '' }] : []
   })
 }
 
-/** Builds a {@link Session} handle from createSession/getSession data. */
+/**
+ * Builds a {@link Session} handle from the session fields of createSession / getSession
+ * `data` (tolerant: a field of the wrong type reads as absent).
+ */
 export function toSession(client: Client, envelope: Envelope, imageId?: string, fallbackId?: string): Session {
-  const parsed = v.safeParse(SessionDataSchema, envelope.data)
-  const d = parsed.success ? parsed.output : undefined
-  const id = d?.sessionId || fallbackId
+  const d = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : undefined) as Data | undefined
+  const id = (d && str(d, 'sessionId')) || fallbackId
   if (!d || !id) {
     throw new AgbError('invalid_response', `${envelope.op}: the response has no session id${facts(envelope.route, `request ${envelope.requestId || 'unknown'}`)}`, {
       status: envelope.status,
@@ -77,13 +59,10 @@ export function toSession(client: Client, envelope: Envelope, imageId?: string, 
   }
   const session: Record<string, unknown> & { id: string } = { id }
   if (imageId) session.imageId = imageId
-  const resourceUrl = d.resourceUrl
-  const linkUrl = d.linkUrl ?? d.LinkUrl
-  const wsUrl = d.wsUrl ?? d.WsUrl
-  if (resourceUrl) session.resourceUrl = resourceUrl
-  if (linkUrl) session.linkUrl = linkUrl
-  if (wsUrl) session.wsUrl = wsUrl
+  for (const key of ['resourceUrl', 'linkUrl', 'wsUrl', 'status']) {
+    const value = str(d, key)
+    if (value) session[key] = value
+  }
   session.tools = Object.freeze(parseTools(d.toolList ?? d.ToolList))
-  if (d.status) session.status = d.status
-  return freezeSession(client, session, d.token ?? d.Token ?? undefined)
+  return freezeSession(client, session, str(d, 'token'))
 }

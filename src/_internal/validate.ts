@@ -1,6 +1,8 @@
 import * as v from 'valibot'
 import { AgbError } from '../errors.ts'
-import type { RequestOptions, RetryOptions } from '../types.ts'
+import type { RetryOptions } from '../types.ts'
+import { retryProblem } from './check.ts'
+import { labelsProblem } from './labels.ts'
 
 /**
  * Parses user input through a schema, throwing an `invalid_input` AgbError that names the
@@ -24,23 +26,6 @@ const positive = (field: string, unit: string) =>
 /** An optional positive whole number of milliseconds. */
 export const optionalMs = (field: string) => v.optional(positive(field, 'milliseconds'))
 
-const RETRY_LIMITS: Record<string, number> = { attempts: 1, baseDelay: 0, maxDelay: 0, attemptTimeout: 1 }
-
-/** What is wrong with a `retry` value, or `undefined` when it is fine. */
-function retryProblem(retry: unknown): string | undefined {
-  if (retry === false) return undefined
-  if (typeof retry !== 'object' || retry === null || Array.isArray(retry)) return 'retry must be false or { attempts?, baseDelay?, maxDelay?, attemptTimeout? }'
-  for (const [key, value] of Object.entries(retry)) {
-    const min = RETRY_LIMITS[key]
-    if (min === undefined) return `retry.${key} is not a retry option (attempts, baseDelay, maxDelay, attemptTimeout)`
-    if (value === undefined) continue
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (key !== 'baseDelay' && key !== 'maxDelay' && !Number.isInteger(value))) {
-      return `retry.${key} must be a ${min ? 'whole number from 1' : 'number from 0'} (got ${JSON.stringify(value)})`
-    }
-  }
-  return undefined
-}
-
 /** `retry`, the same check on `createClient` and on every call. */
 export const RetrySchema = v.optional(v.custom<RetryOptions | false>((r) => retryProblem(r) === undefined, (issue) => retryProblem(issue.input)!))
 
@@ -51,8 +36,5 @@ export const requestOptionEntries = {
   retry: RetrySchema,
 }
 
-const RequestOptionsSchema = v.object(requestOptionEntries)
-
-/** Checks the options of an operation that has none of its own. */
-export const requestOptions = (options: RequestOptions | undefined): RequestOptions | undefined =>
-  options === undefined ? undefined : validate(RequestOptionsSchema, options, 'options')
+/** Labels as a schema (non-blank string keys and values), for operations checked with valibot. */
+export const LabelsSchema = v.custom<Record<string, string>>((l) => labelsProblem(l) === undefined, (issue) => labelsProblem(issue.input)!)

@@ -1,22 +1,12 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { ExecutionError, ExecutionResult, Language, LanguageAlias, RequestOptions, SessionRef } from '../types.ts'
-import { AgbError } from '../errors.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
-import { LanguageSchema } from '../_internal/language.ts'
+import { invalid, requestOptions } from '../_internal/check.ts'
+import { language } from '../_internal/language.ts'
 import { parseCodeResult } from '../_internal/parseCodeResult.ts'
 import { remoteBudget } from '../_internal/remoteBudget.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { requestOptionEntries, validate } from '../_internal/validate.ts'
-
-const RunCodeOptionsSchema = v.object({
-  language: LanguageSchema,
-  // The sandbox counts whole seconds: below this the code could not be stopped before the call.
-  timeout: v.optional(v.pipe(v.number('timeout must be a number of milliseconds'), v.integer('timeout must be a whole number of milliseconds'), v.minValue(1_500, 'runCode timeout must be at least 1500 ms (the sandbox stops code in whole seconds, 0.5 s before the call ends)'))),
-  signal: requestOptionEntries.signal,
-  retry: requestOptionEntries.retry,
-})
 
 /** Options for {@link runCode}. */
 export interface RunCodeOptions extends RequestOptions {
@@ -80,13 +70,13 @@ export interface RunCodeResult {
  */
 export async function runCode(client: Client, session: SessionRef, code: string, options?: RunCodeOptions): Promise<RunCodeResult> {
   sessionId(session)
-  const c = validate(v.string('code must be a string'), code, 'code')
-  if (options && ('onStdout' in options || 'onStderr' in options)) {
-    throw new AgbError('invalid_input', 'Invalid options.onStdout: live output comes from streamCode: collectCode(streamCode(client, session, code), { onStdout })')
-  }
-  const o = validate(RunCodeOptionsSchema, options ?? {}, 'options')
-  const timeout = o.timeout ?? 65_000
-  const args = { code: c, language: o.language, timeout_s: Math.floor(remoteBudget(timeout) / 1000) }
+  if (typeof code !== 'string') invalid('code', 'code must be a string')
+  const o = requestOptions(options)
+  if (o && ('onStdout' in o || 'onStderr' in o)) invalid('options.onStdout', 'live output comes from streamCode: collectCode(streamCode(client, session, code), { onStdout })')
+  const timeout = o?.timeout ?? 65_000
+  // The sandbox counts whole seconds: below this the code could not be stopped before the call ends.
+  if (timeout < 1_500) invalid('options.timeout', 'runCode timeout must be at least 1500 ms (the sandbox stops code in whole seconds, 0.5 s before the call ends)')
+  const args = { code, language: language(o?.language), timeout_s: Math.floor(remoteBudget(timeout) / 1000) }
   const output = await withDeadline('runCode', o, timeout, (call) => invokeTool(client, session, 'run_code', args, call))
   return { ...parseCodeResult(toolText(output, 'runCode', 'run_code')), requestId: output.requestId }
 }

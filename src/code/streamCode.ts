@@ -11,7 +11,7 @@ import { toSession } from '../_internal/toSession.ts'
 import { api } from '../_internal/transport.ts'
 import { transportError } from '../_internal/transportError.ts'
 import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
-import { LanguageSchema } from '../_internal/language.ts'
+import { language } from '../_internal/language.ts'
 import type { RunCodeOptions } from './runCode.ts'
 import { toText } from '../_internal/toText.ts'
 
@@ -33,7 +33,6 @@ export type CodeEvent =
     }
 
 const StreamCodeOptionsSchema = v.object({
-  language: LanguageSchema,
   idleTimeout: optionalMs('idleTimeout'),
   keepAliveInterval: optionalMs('keepAliveInterval'),
   ...requestOptionEntries,
@@ -85,6 +84,7 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
   const id = sessionId(session)
   const source = validate(v.string('code must be a string'), code, 'code')
   const o = validate(StreamCodeOptionsSchema, options ?? {}, 'options')
+  const lang = language(options?.language)
   const timeout = o.timeout ?? 65_000
   const call = openDeadline('streamCode', o, timeout)
   const { signal } = call
@@ -93,7 +93,7 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
   let stop: (() => void) | undefined
   const stream = new ReadableStream<CodeEvent>({
     async start(controller) {
-      if (client.proxy) return viaProxy(client, id, source, o.language, timeout, call, controller, (cancel) => (stop = cancel))
+      if (client.proxy) return viaProxy(client, id, source, lang, timeout, call, controller, (cancel) => (stop = cancel))
       let handle: Session
       let connection: Connection
       try {
@@ -171,7 +171,7 @@ export function streamCode(client: Client, session: SessionRef, code: string, op
           finish(() => controller.error(new AgbError('invalid_response', `${label} unexpected frame phase ${JSON.stringify(phase)}`, { requestId: invocationId })))
         }
       })
-      connection.socket.send(frame({ mode: 'stream', params: { language: o.language, timeoutS: Math.max(1, Math.floor(remoteBudget(timeout) / 1000)), code: source } }))
+      connection.socket.send(frame({ mode: 'stream', params: { language: lang, timeoutS: Math.max(1, Math.floor(remoteBudget(timeout) / 1000)), code: source } }))
     },
     cancel() {
       stop?.()

@@ -1,4 +1,3 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { withDeadline } from '../_internal/deadline.ts'
@@ -6,13 +5,7 @@ import { invokeTool } from '../_internal/invokeTool.ts'
 import { remoteBudget } from '../_internal/remoteBudget.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { shellResult } from '../_internal/shellResult.ts'
-import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
-
-const ExecOptionsSchema = v.object({
-  cwd: v.optional(nonEmpty('cwd')),
-  env: v.optional(v.record(v.pipe(v.string(), v.nonEmpty('env names must not be empty')), v.string('env values must be strings'))),
-  ...requestOptionEntries,
-})
+import { nonBlank, requestOptions, stringRecord } from '../_internal/check.ts'
 
 /** Options for {@link exec}. */
 export interface ExecOptions extends RequestOptions {
@@ -67,12 +60,12 @@ export interface ExecResult {
  */
 export async function exec(client: Client, session: SessionRef, command: string, options?: ExecOptions): Promise<ExecResult> {
   sessionId(session)
-  const cmd = validate(nonEmpty('command'), command, 'command')
-  const o = validate(ExecOptionsSchema, options ?? {}, 'options')
-  const remote = remoteBudget(o.timeout ?? 60_000)
+  const cmd = nonBlank(command, 'command')
+  const o = requestOptions(options)
+  const remote = remoteBudget(o?.timeout ?? 60_000)
   const args: Record<string, unknown> = { command: cmd, timeout_ms: remote }
-  if (o.cwd) args.cwd = o.cwd
-  if (o.env) args.envs = o.env
+  if (o?.cwd !== undefined) args.cwd = nonBlank(o.cwd, 'options.cwd')
+  if (o?.env !== undefined) args.envs = stringRecord(o.env, 'options.env')
   const started = Date.now()
   const output = await withDeadline('exec', o, 60_000, (call) => invokeTool(client, session, 'shell', args, call))
   const result = shellResult(output, 'exec')

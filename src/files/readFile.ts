@@ -1,4 +1,3 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
@@ -6,18 +5,13 @@ import { fromBase64 } from '../_internal/base64.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { parseFileInfo } from '../_internal/parseFileInfo.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { nonBlank, oneOf, requestOptions } from '../_internal/check.ts'
 
 /** The service reads at most this many bytes per `read_file` call. */
 const CHUNK = 51_200
 
 /** Largest file readFile reads into memory; downloadFile streams anything bigger. */
 const MAX_BYTES = 512 * 1024 * 1024
-
-const ReadFileOptionsSchema = v.object({
-  format: v.optional(v.picklist(['text', 'bytes'], 'format must be "text" or "bytes"'), 'text'),
-  ...requestOptionEntries,
-})
 
 /** Options for {@link readFile}. */
 export interface ReadFileOptions extends RequestOptions {
@@ -47,8 +41,9 @@ export async function readFile(client: Client, session: SessionRef, path: string
 export async function readFile(client: Client, session: SessionRef, path: string, options?: ReadFileOptions & { format?: 'text' }): Promise<string>
 export async function readFile(client: Client, session: SessionRef, path: string, options?: ReadFileOptions): Promise<string | Uint8Array>
 export async function readFile(client: Client, session: SessionRef, path: string, options?: ReadFileOptions): Promise<string | Uint8Array> {
-  const p = validate(nonEmpty('path'), path, 'path')
-  const o = validate(ReadFileOptionsSchema, options ?? {}, 'options')
+  const p = nonBlank(path, 'path')
+  const o = requestOptions(options)
+  const format = oneOf(o?.format, ['text', 'bytes'], 'text', 'options.format')
   return withDeadline('readFile', o, client.timeout, async (call) => {
     const tool = async (name: string, args: Record<string, unknown>) => toolText(await invokeTool(client, session, name, args, call), 'readFile', name, p)
     const info = parseFileInfo(await tool('get_file_info', { path: p }))
@@ -56,7 +51,7 @@ export async function readFile(client: Client, session: SessionRef, path: string
     const size = info.size
     if (!Number.isSafeInteger(size) || size < 0) throw new AgbError('invalid_response', `readFile: the service reported an impossible size for ${p} (${size})`)
     if (size > MAX_BYTES) throw new AgbError('invalid_input', `readFile: ${p} is ${size} bytes; readFile holds files in memory up to ${MAX_BYTES} bytes, use downloadFile (streams) for larger ones`)
-    if (o.format === 'text' && size <= CHUNK) {
+    if (format === 'text' && size <= CHUNK) {
       if (size === 0) return ''
       return tool('read_file', { path: p, offset: 0, length: size })
     }
@@ -71,6 +66,6 @@ export async function readFile(client: Client, session: SessionRef, path: string
       if (chunk.length === 0) break
     }
     const content = filled === size ? bytes : bytes.subarray(0, filled)
-    return o.format === 'bytes' ? content : new TextDecoder().decode(content)
+    return format === 'bytes' ? content : new TextDecoder().decode(content)
   })
 }

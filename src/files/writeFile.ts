@@ -1,4 +1,3 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
@@ -8,15 +7,10 @@ import { facts } from '../_internal/envelope.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { truncate } from '../_internal/redact.ts'
 import { shellResult } from '../_internal/shellResult.ts'
-import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { nonBlank, oneOf, requestOptions } from '../_internal/check.ts'
 
 /** The service takes at most this many characters per `write_file` call. */
 const CHUNK = 51_200
-
-const WriteFileOptionsSchema = v.object({
-  mode: v.optional(v.picklist(['overwrite', 'append', 'create_new'], 'mode must be overwrite, append or create_new'), 'overwrite'),
-  ...requestOptionEntries,
-})
 
 /** Options for {@link writeFile}. */
 export interface WriteFileOptions extends RequestOptions {
@@ -65,11 +59,12 @@ export async function writeFile(
   content: string | Uint8Array,
   options?: WriteFileOptions,
 ): Promise<void> {
-  const p = validate(nonEmpty('path'), path, 'path')
+  const p = nonBlank(path, 'path')
   if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
     throw new AgbError('invalid_input', 'Invalid content: expected a string or a Uint8Array')
   }
-  const o = validate(WriteFileOptionsSchema, options ?? {}, 'options')
+  const o = requestOptions(options)
+  const mode = oneOf(o?.mode, ['overwrite', 'append', 'create_new'], 'overwrite', 'options.mode')
   return withDeadline('writeFile', o, client.timeout, async (call) => {
     const write = async (target: string, text: string, mode: string) => {
       let first = true
@@ -78,11 +73,11 @@ export async function writeFile(
         first = false
       }
     }
-    if (typeof content === 'string') return write(p, content, o.mode)
+    if (typeof content === 'string') return write(p, content, mode)
     const staging = `${p}.agb-upload-${crypto.randomUUID().slice(0, 8)}.b64`
     await write(staging, toBase64(content), 'create_new')
-    const redirect = o.mode === 'append' ? '>>' : '>'
-    const guard = o.mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo "file exists: ${p.replace(/["$`\\]/g, '')}" >&2; rm -f ${quote(staging)}; exit 17; }; ` : ''
+    const redirect = mode === 'append' ? '>>' : '>'
+    const guard = mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo "file exists: ${p.replace(/["$`\\]/g, '')}" >&2; rm -f ${quote(staging)}; exit 17; }; ` : ''
     const command = `${guard}base64 -d ${quote(staging)} ${redirect} ${quote(p)}; status=$?; rm -f ${quote(staging)}; exit $status`
     const out = await invokeTool(client, session, 'shell', { command, timeout_ms: 60_000 }, call)
     const result = shellResult(out, 'writeFile')

@@ -1,8 +1,7 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { runTool } from '../_internal/runTool.ts'
-import { OssObjectSchema } from '../_internal/ossObject.ts'
-import { validate } from '../_internal/validate.ts'
+import { ossObject } from '../_internal/ossObject.ts'
 import type { OssObject } from './uploadOss.ts'
 
 /**
@@ -21,6 +20,6 @@ import type { OssObject } from './uploadOss.ts'
  * ```
  */
 export async function downloadOss(client: Client, session: SessionRef, source: OssObject, options?: RequestOptions): Promise<string> {
-  const s = validate(OssObjectSchema, source, 'source')
+  const s = ossObject(source, 'source')
   return (await runTool(client, session, 'downloadOss', 'oss_download', s, options)).text
 }

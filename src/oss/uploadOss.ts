@@ -1,8 +1,7 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { runTool } from '../_internal/runTool.ts'
-import { OssObjectSchema } from '../_internal/ossObject.ts'
-import { validate } from '../_internal/validate.ts'
+import { ossObject } from '../_internal/ossObject.ts'
 
 /** Where an OSS transfer goes: bucket, object key and the sandbox path. */
 export interface OssObject {
@@ -29,6 +28,6 @@ export interface OssObject {
  * ```
  */
 export async function uploadOss(client: Client, session: SessionRef, target: OssObject, options?: RequestOptions): Promise<string> {
-  const t = validate(OssObjectSchema, target, 'target')
+  const t = ossObject(target)
   return (await runTool(client, session, 'uploadOss', 'oss_upload', t, options)).text
 }

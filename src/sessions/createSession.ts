@@ -1,37 +1,35 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, Session } from '../types.ts'
 import { AgbError, isAgbError } from '../errors.ts'
 import { withDeadline, type Call } from '../_internal/deadline.ts'
 import { facts, type Envelope } from '../_internal/envelope.ts'
-import { LabelsSchema } from '../_internal/labels.ts'
+import { invalid, nonBlank, positive, requestOptions } from '../_internal/check.ts'
+import { labelsProblem } from '../_internal/labels.ts'
 import { retryDelay, retryPolicy } from '../_internal/retryPolicy.ts'
 import { sleep } from '../_internal/sleep.ts'
 import { toSession } from '../_internal/toSession.ts'
 import { api } from '../_internal/transport.ts'
-import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
 import { deleteSession } from './deleteSession.ts'
 
-const CreateSessionParamsSchema = v.object({
-  imageId: nonEmpty('imageId'),
-  labels: v.optional(LabelsSchema),
-  idleReleaseTimeout: v.optional(
-    v.pipe(v.number('idleReleaseTimeout must be a number of seconds'), v.integer('idleReleaseTimeout must be whole seconds'), v.minValue(1, 'idleReleaseTimeout must be positive')),
-  ),
-  policyId: v.optional(nonEmpty('policyId')),
-  contextSyncs: v.optional(
-    v.array(
-      v.object({
-        contextId: nonEmpty('contextId'),
-        path: nonEmpty('path'),
-        policy: v.optional(v.record(v.string(), v.unknown(), 'policy must be an object')),
-      }),
-      'contextSyncs must be an array',
-    ),
-  ),
-  tag: v.optional(v.boolean('tag must be a boolean')),
-  ...requestOptionEntries,
-})
+/** The params checked before anything is sent (keys and values of the right kinds). */
+function checkParams(params: CreateSessionParams): CreateSessionParams & { imageId: string } {
+  const p = requestOptions(params) ?? invalid('params', 'params must be an object with imageId')
+  const imageId = nonBlank(p.imageId, 'params.imageId')
+  const labels = p.labels === undefined ? undefined : labelsProblem(p.labels)
+  if (labels) invalid('params.labels', labels)
+  positive(p.idleReleaseTimeout, 'params.idleReleaseTimeout', 'seconds')
+  if (p.policyId !== undefined) nonBlank(p.policyId, 'params.policyId')
+  if (p.tag !== undefined && typeof p.tag !== 'boolean') invalid('params.tag', 'tag must be a boolean')
+  if (p.contextSyncs !== undefined) {
+    if (!Array.isArray(p.contextSyncs)) invalid('params.contextSyncs', 'contextSyncs must be an array')
+    p.contextSyncs.forEach((c, i) => {
+      nonBlank(c?.contextId, `params.contextSyncs.${i}.contextId`)
+      nonBlank(c.path, `params.contextSyncs.${i}.path`)
+      if (c.policy !== undefined && (typeof c.policy !== 'object' || c.policy === null || Array.isArray(c.policy))) invalid(`params.contextSyncs.${i}.policy`, 'policy must be an object')
+    })
+  }
+  return { ...p, imageId }
+}
 
 /** The official SDKs' default sync policy, sent JSON-encoded. */
 const DEFAULT_POLICY = {
@@ -100,7 +98,7 @@ export const CREATE_TAG = 'agb-micro-create-id'
  * ```
  */
 export async function createSession(client: Client, params: CreateSessionParams): Promise<Session> {
-  const p = validate(CreateSessionParamsSchema, params, 'params')
+  const p = checkParams(params)
   return withDeadline('createSession', p, client.timeout, async (call) => {
     const { signal } = call
     const policy = retryPolicy(client, call)

@@ -1,4 +1,3 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError, isAgbError } from '../errors.ts'
@@ -8,14 +7,8 @@ import { sleep } from '../_internal/sleep.ts'
 import { send } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { socketClosers } from '../_internal/socketClosers.ts'
-import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { invalid, positive, requestOptions } from '../_internal/check.ts'
 import { toText } from '../_internal/toText.ts'
-
-const DeleteSessionOptionsSchema = v.object({
-  wait: v.optional(v.boolean('wait must be a boolean')),
-  pollInterval: optionalMs('pollInterval'),
-  ...requestOptionEntries,
-})
 
 /** Options for {@link deleteSession}. */
 export interface DeleteSessionOptions extends RequestOptions {
@@ -55,7 +48,9 @@ export interface DeleteSessionResult {
  */
 export async function deleteSession(client: Client, session: SessionRef, options?: DeleteSessionOptions): Promise<DeleteSessionResult> {
   const id = sessionId(session)
-  const o = validate(DeleteSessionOptionsSchema, options ?? {}, 'options')
+  const o = requestOptions(options) ?? {}
+  if (o.wait !== undefined && typeof o.wait !== 'boolean') invalid('options.wait', 'wait must be a boolean')
+  positive(o.pollInterval, 'options.pollInterval')
   return withDeadline('deleteSession', o, 120_000, async (call) => {
     const { signal } = call
     const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', idempotent: true, body: { sessionId: id } }, call)

@@ -5,7 +5,7 @@ import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/validate.ts'
+import { requestOptions } from '../_internal/check.ts'
 
 const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
 

@@ -5,7 +5,7 @@ import { decode, jsonString } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/validate.ts'
+import { requestOptions } from '../_internal/check.ts'
 
 // `data.labels` is a JSON-encoded object; the official SDKs fall back to {} when it is not.
 const LabelsDataSchema = v.pipe(

@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/validate.ts'
+import { requestOptions } from '../_internal/check.ts'
 import { toText } from '../_internal/toText.ts'
 
 const num = v.optional(v.nullable(v.number()), 0)

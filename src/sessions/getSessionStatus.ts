@@ -5,7 +5,7 @@ import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/validate.ts'
+import { requestOptions } from '../_internal/check.ts'
 
 const StatusSchema = v.pipe(
   v.looseObject({ status: v.optional(v.string()), Status: v.optional(v.string()) }),

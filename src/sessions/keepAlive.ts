@@ -3,7 +3,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/validate.ts'
+import { requestOptions } from '../_internal/check.ts'
 
 /**
  * Resets the session's idle-release timer (`POST /mcp/refreshSessionIdleTime`). Call it at

@@ -2,10 +2,9 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions } from '../types.ts'
 import { decode } from '../_internal/decode.ts'
-import { LabelsSchema } from '../_internal/labels.ts'
 import { api } from '../_internal/transport.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptionEntries, validate } from '../_internal/validate.ts'
+import { LabelsSchema, requestOptionEntries, validate } from '../_internal/validate.ts'
 
 const ListSessionsOptionsSchema = v.object({
   labels: v.optional(LabelsSchema),

@@ -4,7 +4,8 @@ import type { RequestOptions } from '../types.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { nonEmpty, requestOptions, validate } from '../_internal/validate.ts'
+import { nonEmpty, validate } from '../_internal/validate.ts'
+import { requestOptions } from '../_internal/check.ts'
 
 // `data` is a JSON-encoded string holding the array (PROTOCOL §3.11).
 const ToolsSchema = v.pipe(

@@ -4,8 +4,8 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions, validate } from '../_internal/validate.ts'
-import { LabelsSchema } from '../_internal/labels.ts'
+import { LabelsSchema, validate } from '../_internal/validate.ts'
+import { requestOptions } from '../_internal/check.ts'
 
 /**
  * Replaces a session's labels (`POST /sdk/SetLabel`, query key `Labels`).

@@ -375,17 +375,29 @@ describe('the sandbox agent that performs file operations', () => {
   // (pid 1, bubblewrap's init, has it too, as part of its own command line).
   const FIND_AGENT = `import os\nargv = lambda p: open('/proc/%s/cmdline' % p, 'rb').read().split(b'\\0')\npid = [p for p in os.listdir('/proc') if p.isdigit() and p not in ('1', str(os.getpid())) and b'agb-local-agent' in argv(p) and b'python' in argv(p)[0]][0]\n`
 
-  it('ignores lines forged into its output by sandboxed code (garbage, unknown replies, a 9 MB line) and keeps answering', async () => {
+  /** Python that writes `lines` into the agent's output (a copy of its descriptor, as sandboxed code can take one). */
+  const forger = (lines: string) => `${FIND_AGENT}import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.syscall(438, os.pidfd_open(int(pid)), 1, 0)  # pidfd_getfd\nassert fd >= 0, os.strerror(ctypes.get_errno())\nout = os.fdopen(fd, 'wb', buffering=0)\nfor line in ${lines}:\n    out.write(line)\nprint('forged')\n`
+
+  it('ignores lines forged into its output by sandboxed code and keeps answering', async () => {
     const id = await ownApi.createSession()
-    const forge = `${FIND_AGENT}import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.syscall(438, os.pidfd_open(int(pid)), 1, 0)  # pidfd_getfd: a copy of the agent's output\nassert fd >= 0, os.strerror(ctypes.get_errno())\nout = os.fdopen(fd, 'wb', buffering=0)\nfor line in [b'not json', b'null', b'[1,2]', b'{"op":"fsr","rid":999999,"ok":{}}', b'{"op":"fsp","rid":"x","entries":7}', b'{"op":"fsr","rid":1,"error":"x"}', b'x' * 9000000]:\n    out.write(line + b'\\n')\nprint('forged')\n`
-    await ownApi.callTool(id, 'write_file', { path: '/tmp/forge.py', content: forge })
+    const lines = `[b'not json\\n', b'null\\n', b'[1,2]\\n', b'{"op":"fsr","rid":999999,"ok":{}}\\n', b'{"op":"fsp","rid":"x","entries":7}\\n', b'{"op":"fsr","rid":1,"error":"x"}\\n', b'{"op":"fsp","rid":1,"bin":3}\\nabc']`
+    await ownApi.callTool(id, 'write_file', { path: '/tmp/forge.py', content: forger(lines) })
     const forged = await ownApi.shell(id, 'python3 /tmp/forge.py')
     expect(forged.stdout, forged.stderr).toBe('forged\n')
     await ownApi.callTool(id, 'write_file', { path: '/tmp/after.txt', content: 'still here' })
     expect((await ownApi.callTool(id, 'read_file', { path: '/tmp/after.txt' })).text).toBe('still here')
     expect((await ownApi.callTool(id, 'list_directory', { path: '/tmp' })).text).toBe('[FILE] after.txt\n[FILE] forge.py')
-    await waitFor(() => logs.some((l) => l.includes('wrote a 9000000-byte line; dropped')))
   })
+
+  it.each([['a 9 MB line', `[b'x' * 9000000 + b'\\n']`, '9000000'], ['a 1 GB raw block announced', `[b'{"op":"fsp","rid":1,"bin":1000000000}\\n']`, '1000000000']])(
+    'stops a sandbox whose output carries %s (never the agent\'s), and the next file operation gets a new one', async (_what, lines, bytes) => {
+      const id = await ownApi.createSession()
+      await ownApi.callTool(id, 'write_file', { path: '/tmp/forge.py', content: forger(lines) })
+      await ownApi.shell(id, 'python3 /tmp/forge.py') // dies with its sandbox
+      await waitFor(() => logs.some((l) => l.includes(`wrote a ${bytes}-byte message; stopping it`)))
+      expect((await ownApi.callTool(id, 'write_file', { path: '/tmp/new.txt', content: 'new' })).text).toBe('Successfully wrote to /tmp/new.txt')
+      expect((await ownApi.callTool(id, 'read_file', { path: '/tmp/new.txt' })).text).toBe('new')
+    })
 
   it('starts again for the next file operation after sandboxed code killed it', async () => {
     const id = await ownApi.createSession()
