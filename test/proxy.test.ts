@@ -40,11 +40,14 @@ describe('agb-micro/proxy', () => {
   it('runs the whole flow for a keyless browser client; the key never leaves the server', async () => {
     const client = mounted('')
     const session = await createSession(client, { imageId: IMAGE })
-    expect((await runCode(client, session, '6 * 7')).text).toBe('42')
-    expect((await exec(client, session, 'echo hi')).stdout).toBe('hi\n')
-    await writeFile(client, session, '/tmp/p.txt', 'via proxy')
-    expect(await readFile(client, session, '/tmp/p.txt')).toBe('via proxy')
-    await deleteSession(client, session)
+    try {
+      expect((await runCode(client, session, '6 * 7')).text).toBe('42')
+      expect((await exec(client, session, 'echo hi')).stdout).toBe('hi\n')
+      await writeFile(client, session, '/tmp/p.txt', 'via proxy')
+      expect(await readFile(client, session, '/tmp/p.txt')).toBe('via proxy')
+    } finally {
+      await deleteSession(client, session)
+    }
     // Every request AGB Local saw came from the proxy with the key; the browser sent none.
     expect(local.requests.every((r) => r.headers.authorization === `Bearer ${local.apiKey}`)).toBe(true)
   })

@@ -3,14 +3,13 @@ import { createClient, type WebSocketConstructor } from '../client.ts'
 import { AgbError, isAgbError } from '../errors.ts'
 import type { FetchLike } from '../types.ts'
 import { streamCode, type StreamCodeOptions } from '../code/streamCode.ts'
-import { LabelsSchema } from '../_internal/labels.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 import { allowsOrigin } from './allowsOrigin.ts'
 import { createIdSigner, type IdKind } from './createIdSigner.ts'
 import { createSessionLimiter } from './createSessionLimiter.ts'
 import { PERMISSIONS, PROXY_ROUTES, TOOL_PERMISSIONS, type ProxyPermission, type ProxyRoute } from './proxyRoutes.ts'
 import { readCappedBody } from './readCappedBody.ts'
-import { parseBrowserLabels } from './parseBrowserLabels.ts'
+import { parseBrowserLabels, ProxyLabelsSchema } from './parseBrowserLabels.ts'
 import { ProxyRefusal } from './ProxyRefusal.ts'
 import { signAnswerIds } from './signAnswerIds.ts'
 import { toNdjsonStream } from './toNdjsonStream.ts'
@@ -42,7 +41,7 @@ const ProxyOptionsSchema = v.object({
   name: v.optional(v.pipe(nonEmpty('name'), v.regex(/^[\w.-]+$/, 'name may use letters, digits, _ . -'))),
   basePath: v.optional(v.pipe(v.string(), v.regex(/^(\/[\w.-]+)*$/, 'basePath must look like /agb'))),
   origins: v.optional(v.union([v.literal('*'), v.array(nonEmpty('origin'))], "origins must be '*' or an array of origins")),
-  labels: v.optional(LabelsSchema),
+  labels: v.optional(ProxyLabelsSchema),
 })
 
 /** Options for {@link createProxyHandler}. */
@@ -176,6 +175,8 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       'access-control-allow-headers': 'content-type, authorization',
       'access-control-expose-headers': 'x-request-id, retry-after',
       'access-control-max-age': '600',
+      // Listed origins are trusted like the proxy's own: their pages may send the login cookie.
+      ...(o.origins === '*' ? {} : { 'access-control-allow-credentials': 'true' }),
       vary: 'origin',
     }
   }
@@ -187,7 +188,8 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
 
   const upstreamJson = async (method: string, path: string, query: URLSearchParams, body: Json | undefined, signal: AbortSignal) => {
     const url = `${upstream.endpoint}${path}${query.size ? `?${query}` : ''}`
-    const response = await (upstream.fetch ?? globalThis.fetch)(url, {
+    // The global fetch is looked up per call, so polyfills and spies installed later apply.
+    const response = await (o.fetch ?? globalThis.fetch)(url, {
       method,
       headers: { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' },
       ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),

@@ -1,6 +1,11 @@
 import * as v from 'valibot'
-import { LabelsSchema } from '../_internal/labels.ts'
 import { ProxyRefusal } from './ProxyRefusal.ts'
+
+/** Labels: non-blank string keys and values (both official SDKs check this client-side). */
+export const ProxyLabelsSchema = v.record(
+  v.pipe(v.string(), v.trim(), v.nonEmpty('label keys must not be blank')),
+  v.pipe(v.string('label values must be strings'), v.trim(), v.nonEmpty('label values must not be blank')),
+)
 
 /**
  * Parses labels a browser sent (a JSON-encoded object of non-blank strings, as createSession's
@@ -21,7 +26,7 @@ export function parseBrowserLabels(raw: unknown, field: string, own: Readonly<Re
   } catch {
     parsed = undefined
   }
-  const labels = v.safeParse(LabelsSchema, parsed)
+  const labels = v.safeParse(ProxyLabelsSchema, parsed)
   if (!labels.success) throw new ProxyRefusal(400, 'InvalidParameter', `${field} must be a JSON-encoded object of non-blank strings`)
   for (const [key, value] of Object.entries(labels.output)) {
     if (Object.hasOwn(own, key) && own[key] !== value) throw new ProxyRefusal(403, 'Forbidden', `label ${key} is set by the proxy and cannot be changed`)

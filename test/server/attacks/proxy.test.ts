@@ -463,6 +463,7 @@ describe('cross-site requests cannot change anything', () => {
     }
     const partner = await send(proxy, 'POST', '/mcp/listTools', { query: `imageId=${IMAGE}`, origin: 'https://partner.example' })
     expect(partner.headers.get('access-control-allow-origin')).toBe('https://partner.example')
+    expect(partner.headers.get('access-control-allow-credentials')).toBe('true')
   })
 })
 
