@@ -121,7 +121,15 @@ describe('fixture shapes', () => {
     }))
 
   it('answers get-cdp-link.ok with the recorded shape', () =>
-    replay('get-cdp-link.ok', { tweak: (_ex, url, s) => url.searchParams.set('sessionId', s.sessionId) }))
+    // Only a browser-use session whose browser runs has a DevTools URL.
+    replay('get-cdp-link.ok', {
+      tweak: async (_ex, url) => {
+        const res = await local.fetch('http://agb.local/mcp/createSession?imageId=agb-browser-use-1', { method: 'POST', headers: { authorization: 'Bearer akm-xxx' }, body: '{}' })
+        const id = (await res.json()).data.sessionId as string
+        expect((await call(`/browser/init?sessionId=${id}`)).success).toBe(true)
+        url.searchParams.set('sessionId', id)
+      },
+    }), 60_000)
 
   it('answers call-tool.read-file.text with the recorded shape', () =>
     replay('call-tool.read-file.text', { prepare: (s) => tool(s.sessionId, 'write_file', { path: '/foo/file.txt', content: 'hello world!' }) }))
