@@ -149,7 +149,7 @@ const ROWS: Record<string, Bad[] | { none: string }> = {
     ...sessionOp(sdk.runCode, ['1 + 1']),
     ['code that is not a string', () => sdk.runCode(client, S, 42 as any)],
     ['an unknown language', () => sdk.runCode(client, S, '1', { language: 'cobol' as any })],
-    ['an onStdout that is not a function', () => sdk.runCode(client, S, '1', { onStdout: 'log' as any })],
+    ['an onStdout that is not a function', () => sdk.runCode(client, S, '1', { onStdout: 'log' } as any)],
   ],
   streamCode: [
     ...sessionOp(sdk.streamCode, ['1 + 1']),
