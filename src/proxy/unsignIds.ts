@@ -49,18 +49,17 @@ export async function unsignIds(value: unknown, unsign: Unsign, path = '', depth
       if (id === undefined) return { path: where, reason: 'not_signed' }
       object[key] = id
     } else if (key === 'args' && typeof object[key] === 'string') {
-      // Tool arguments travel as a JSON string: look inside, re-encode only if an id was found.
+      // Tool arguments travel as a JSON string: look inside, and send what was checked (re-encoded,
+      // so a duplicate key another JSON parser might read differently does not survive).
       let args: unknown
       try {
         args = JSON.parse(object[key])
       } catch {
         continue
       }
-      const before = JSON.stringify(args)
       const bad = await unsignIds(args, unsign, `${where}(JSON)`, depth + 1)
       if (bad) return bad
-      const after = JSON.stringify(args)
-      if (after !== before) object[key] = after
+      object[key] = JSON.stringify(args)
     } else {
       const bad = await unsignIds(object[key], unsign, where, depth + 1)
       if (bad) return bad

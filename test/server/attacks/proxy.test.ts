@@ -308,6 +308,11 @@ describe('every id anywhere is checked before anything is forwarded', () => {
       expect(answer.status, attack).toBe(403)
       record(attack, attack.startsWith('`refresh') ? 'forwarded' : '—', outcome(answer))
     }
+    // A duplicate key inside `args` (upstream id first, then the signed one): what is checked is what is sent.
+    const dupArgs = await send(proxy, 'POST', '/mcp', { body: { sessionId: mine.id, name: 'shell', args: `{"command":"true","sessionId":"${foreign.id}","sessionId":${JSON.stringify(mine.id)}}` } })
+    expect(dupArgs.status).toBe(200)
+    expect(upstreamCalls(from, '/mcp').at(-1)!.body).toContain(`\\"sessionId\\":\\"${rawId(mine.id)}\\"`)
+    record('tool `args` naming a session twice (upstream id, then signed)', '—', 'forwarded re-encoded with the checked id only')
     const twice = await send(proxy, 'GET', '/sdk/GetLabel', { query: q(`&sessionId=${foreign.id}`) })
     expect(twice.status).toBe(400)
     record('`sessionId` given twice (signed, then upstream)', '—', outcome(twice))
@@ -318,7 +323,7 @@ describe('every id anywhere is checked before anything is forwarded', () => {
     expect(upstreamMentions(from, foreign.id)).toEqual([])
     expect(upstreamMentions(from, 'ctx-of-someone')).toEqual([])
     expect(upstreamCalls(from, '/mcp/createSession')).toEqual([])
-    expect(upstreamCalls(from, '/mcp')).toEqual([])
+    expect(upstreamCalls(from, '/mcp')).toHaveLength(1)
     // A tool call goes out with autoGenSession=false whatever the browser asked for.
     const callFrom = local.requests.length
     const tool = await send(proxy, 'POST', '/mcp', { query: `autoGenSession=true&imageId=${IMAGE}`, body: { sessionId: mine.id, name: 'shell', args: '{"command":"true"}' } })
