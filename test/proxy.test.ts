@@ -119,6 +119,15 @@ describe('agb-micro/proxy', () => {
     expect(() => createProxyHandler({ apiKey: 'k', public: true, authorize: () => 'a' })).toThrow(/not both/)
   })
 
+  it('with public: true every caller is the same anonymous client, as the README warns', async () => {
+    const one = mounted('/public')
+    const other = mounted('/public')
+    const session = await createSession(one, { imageId: IMAGE })
+    expect((await listSessions(other)).sessions.map((s) => s.id)).toContain(session.id)
+    expect((await exec(other, session.id, 'echo shared')).stdout).toBe('shared\n')
+    await deleteSession(other, session.id)
+  })
+
   it('refuses to be created open: without authorize it needs public: true', () => {
     expect(() => createProxyHandler({ apiKey: 'k' })).toThrow(/needs authorize .* or public: true/)
     expect(() => createProxyHandler({ apiKey: 'k', public: false })).toThrow(/needs authorize/)
