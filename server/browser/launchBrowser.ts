@@ -35,7 +35,7 @@ const MAX_CLIENT_BACKLOG = 256 * 1024 * 1024
 // Inside the sandbox (so nothing is written from the host into the session's files): a
 // fontconfig file for /usr/share/fonts (the host's /etc/fonts is not in the sandbox), then
 // Chromium with its DevTools pipe (reads fd 3, writes fd 4) on the process's stdin/stdout.
-const WRAPPER = 'd="${TMPDIR:-/tmp}/.agb-local-browser"; mkdir -p "$d" && printf "%s\\n" "$AGB_FONTS_CONF" > "$d/fonts.conf" && export FONTCONFIG_FILE="$d/fonts.conf"; exec "$@" 3<&0 4>&1 0</dev/null 1>&2'
+const WRAPPER = 'if [ -n "$AGB_FONTS_CONF" ]; then d="${TMPDIR:-/tmp}/.agb-local-browser"; mkdir -p "$d" && printf "%s\\n" "$AGB_FONTS_CONF" > "$d/fonts.conf" && export FONTCONFIG_FILE="$d/fonts.conf"; fi; exec "$@" 3<&0 4>&1 0</dev/null 1>&2'
 const FONTS_CONF = '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><dir>/usr/share/fonts</dir><cachedir>fontcache</cachedir></fontconfig>'
 
 // TOOLCHAIN's headless flags. --no-sandbox: the session's bubblewrap sandbox is the sandbox
@@ -74,7 +74,10 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
   const argv = ['/bin/sh', '-c', WRAPPER, 'agb-local-browser', chromium, ...FLAGS, `--window-size=${viewport.width},${viewport.height}`,
     `--user-data-dir=${processPath(config, session, options.userDataDir)}`, ...(options.userAgent ? [`--user-agent=${options.userAgent}`] : []),
     ...(options.extraArgs ?? []), '--remote-debugging-pipe', options.startUrl ?? 'about:blank']
-  const proc = session.sandbox.spawn({ argv, stdin: true, env: { AGB_FONTS_CONF: FONTS_CONF } })
+  // Plain processes (isolation 'none') see the host's fonts, and their session TMPDIR is too
+  // long a path for Chromium's singleton socket (108 bytes at most): they use the host's /tmp.
+  const env = config.isolation === 'bwrap' ? { AGB_FONTS_CONF: FONTS_CONF } : { TMPDIR: '/tmp' }
+  const proc = session.sandbox.spawn({ argv, stdin: true, env })
 
   const pending = new Map<number, Pending>()
   let nextId = 1

@@ -75,7 +75,9 @@ export const browserInitRoute: Route = {
         onActivity: () => ctx.store.touch(session),
       })
     } catch (e) {
-      return fail(ctx.requestId, 500, 'BrowserStartFailed', `browser/init: ${(e as Error).message}`)
+      // Chromium's messages may name host paths of the session: show them as the sandbox does.
+      const message = (e as Error).message.replaceAll(`${session.rootDir}/`, '/').replaceAll(session.dir, '<session>')
+      return fail(ctx.requestId, 500, 'BrowserStartFailed', `browser/init: ${message}`)
     } finally {
       session.activeCalls--
       ctx.store.touch(session)

@@ -354,3 +354,24 @@ describe('getLink without network', () => {
     }
   })
 })
+
+describe('browser sessions without isolation', () => {
+  it('work as plain host processes too (isolation none)', async () => {
+    const plain = createAgbLocal({ isolation: 'none' })
+    const plainServer = await serve(plain)
+    try {
+      const api2 = localClient(plain, plainServer.url)
+      const id = await api2.createSession({}, 'agb-browser-use-1')
+      const init = await api2.post(`/browser/init?sessionId=${id}`, {})
+      expect(init.json.success, JSON.stringify(init.json)).toBe(true)
+      const browser = await chromium.connectOverCDP((await api2.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.data.url)
+      const page = await browser.contexts()[0]!.newPage()
+      await page.goto(`${plainServer.url}/local/test-page`)
+      expect(await page.title()).toBe('AGB Local test page')
+      await browser.close()
+    } finally {
+      await plainServer.close()
+      await plain.close()
+    }
+  })
+})
