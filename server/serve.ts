@@ -28,11 +28,15 @@ export interface Server {
 
 const DEFAULT_POLICY: ServePolicy = { maxConnections: 256, requestTimeoutMs: 30_000, allowedHosts: [] }
 /**
- * Idle keep-alive connections close after this (Node's default, set explicitly): it frees
- * connection slots, and clients that honour the `Keep-Alive: timeout=5` hint (undici: 5 s
- * minus 2 s) stop reusing a connection well before the server closes it (Node adds 1 s).
+ * Idle keep-alive connections: answers advertise `Keep-Alive: timeout=5`, and clients that
+ * honour it stop reusing a connection after 3 s (undici: the hint minus 2 s); the server closes
+ * it only after 15 s (plus Node's 1 s). The gap is the margin for a client whose event loop runs
+ * late: without it (Node's defaults, 5 s advertised and 6 s enforced), a busy client reused
+ * connections at the moment the server closed them, and its request met ECONNRESET. The close
+ * still comes soon enough to free connection slots of clients that ignore the hint.
  */
-const KEEP_ALIVE_MS = 5_000
+const KEEP_ALIVE_MS = 15_000
+const KEEP_ALIVE_ADVERTISED = 'timeout=5'
 /**
  * After answering a request whose body was left unread (refused, too large, stalled), the
  * server stops writing, discards what still arrives, and destroys the connection this much
@@ -89,7 +93,7 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   if (!req.complete) {
     headers.connection = 'close'
     lingerAfterAnswer(req)
-  }
+  } else if (!headers.connection) headers['keep-alive'] = KEEP_ALIVE_ADVERTISED // replaces Node's own
   if (response.statusText) res.writeHead(response.status, response.statusText, headers)
   else res.writeHead(response.status, headers) // Node fills in the standard reason phrase
   if (!response.body) return void res.end()
@@ -133,7 +137,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
     `Host ${JSON.stringify(given ?? '')} is not served: AGB Local answers loopback names (localhost, 127.0.0.1, [::1]) ` +
     'and the names in its allowedHosts option (--allowed-host); this refusal protects it from DNS rebinding'
   const server = createServer({
-    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveTimeout: policy.keepAliveTimeoutMs ?? KEEP_ALIVE_MS,
     headersTimeout: timeoutMs,
     // Node's requestTimeout bounds a whole upload, which would cut off large presigned PUTs on a
     // slow link: a body may instead pause at most requestTimeout between two reads (requestBody).
@@ -173,7 +177,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
         if (isDroppedConnection(e)) return void req.socket.destroy() // injected 'drop' fault
         if (!res.headersSent) {
           if (!req.complete) lingerAfterAnswer(req)
-          res.writeHead(500, { 'content-type': 'application/json', ...(req.complete ? {} : { connection: 'close' }) })
+          res.writeHead(500, { 'content-type': 'application/json', ...(req.complete ? { 'keep-alive': KEEP_ALIVE_ADVERTISED } : { connection: 'close' }) })
           res.end(JSON.stringify({ success: false, code: 'InternalError', message: String((e as Error)?.message ?? e) }))
         } else res.destroy()
       })

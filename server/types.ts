@@ -166,6 +166,11 @@ export interface ServePolicy {
   readonly requestTimeoutMs: number
   /** See {@link AgbLocalOptions.allowedHosts}, lower-cased. */
   readonly allowedHosts: readonly string[]
+  /**
+   * Idle keep-alive connections are closed after this many ms (Node adds 1 s); answers always
+   * advertise `Keep-Alive: timeout=5`, so clients let go well before. Default 15000.
+   */
+  readonly keepAliveTimeoutMs?: number
 }
 
 /** A running AGB Local instance. */

@@ -388,23 +388,25 @@ describe('forged Host and DNS rebinding', () => {
 
 describe('keep-alive reuse while the server is busy', () => {
   let target: Target
+  let shortKeepAlive: Target
   beforeAll(async () => {
-    target = await startTarget()
+    ;[target, shortKeepAlive] = await Promise.all([startTarget(), startTarget({}, { keepAliveTimeoutMs: 4_000 })])
   })
   afterAll(async () => {
-    await target?.close()
+    await Promise.all([target?.close(), shortKeepAlive?.close()])
   })
 
   it('serves a kept-alive connection reused just before its idle timeout while the event loop was blocked, instead of resetting it', async () => {
+    // Server closing idle connections after 4 s (+1 s): its close falls inside the blocked time.
     const statuses: Array<number | string> = []
     const call = (path: string, init: RequestInit = {}) =>
-      fetch(`${target.url}${path}`, { ...init, headers: { authorization: `Bearer ${target.apiKey}` } }).then(
+      fetch(`${shortKeepAlive.url}${path}`, { ...init, headers: { authorization: `Bearer ${shortKeepAlive.apiKey}` } }).then(
         async (r) => (await r.arrayBuffer(), r.status),
         (e: Error) => String((e.cause as { code?: string })?.code ?? e.message),
       )
     statuses.push(await call('/sdk/ListSession'))
     await sleep(300)
-    const busy = target.block(6_500) // busy past the 5 s (+1 s) keep-alive timeout
+    const busy = shortKeepAlive.block(6_500) // busy past the 4 s (+1 s) keep-alive timeout
     await sleep(2_300) // fetch reuses the connection (it keeps one 3 s) while the server is busy
     // POST: fetch would silently retry an idempotent GET on a reset connection.
     statuses.push(await call('/mcp/createSession?imageId=no-such-image', { method: 'POST', body: '{}' }))
@@ -412,4 +414,20 @@ describe('keep-alive reuse while the server is busy', () => {
     row('connection reused at 2.6 s idle while the server\'s event loop is blocked 6.5 s', 'answered (old server: ECONNRESET)', statuses.join(', '))
     expect(statuses).toEqual([200, 200])
   }, 40_000)
+
+  it('advertises a 5 s keep-alive but serves a client that reuses the connection later than that (a late event loop)', async () => {
+    const get = requestHead('GET', '/sdk/ListSession', { host: `127.0.0.1:${target.port}`, authorization: `Bearer ${target.apiKey}` })
+    const conn = await rawConnect(target.port, get)
+    await conn.answered()
+    const advertised = /keep-alive: (timeout=\d+)/i.exec(conn.received())?.[1]
+    await sleep(6_500) // past the advertised 5 s, and past Node's default 6 s close
+    conn.socket.write(get)
+    const deadline = Date.now() + 10_000
+    while ((conn.received().match(/HTTP\/1\.1 /g) ?? []).length < 2 && !conn.socket.destroyed && Date.now() < deadline) await sleep(20)
+    const second = Number([...conn.received().matchAll(/HTTP\/1\.1 (\d{3})/g)][1]?.[1] ?? 0) // the second answer's status
+    conn.socket.destroy()
+    row('kept-alive connection reused 6.5 s after its answer (advertised keep-alive 5 s)', 'served (old server: closed at 6 s)', `advertised ${advertised}; ${second || 'connection closed'}`)
+    expect(advertised).toBe('timeout=5')
+    expect(second).toBe(200)
+  }, 30_000)
 })

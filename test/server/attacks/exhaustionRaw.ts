@@ -4,6 +4,7 @@ import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { createInterface } from 'node:readline'
 import type { AgbLocalOptions } from '../../../server/index.ts'
+import type { ServePolicy } from '../../../server/types.ts'
 
 /** A raw TCP connection to a server, for requests no well-behaved client would send. */
 export interface RawConnection {
@@ -77,9 +78,10 @@ export interface Target {
   close(): Promise<void>
 }
 
-/** Starts exhaustionTarget.ts with `options`. */
-export async function startTarget(options: Omit<AgbLocalOptions, 'log'> = {}): Promise<Target> {
-  const child = spawn('node_modules/.bin/tsx', ['--expose-gc', 'test/server/attacks/exhaustionTarget.ts', JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] })
+/** Starts exhaustionTarget.ts with `options` (and `policy` overriding what `serve()` enforces). */
+export async function startTarget(options: Omit<AgbLocalOptions, 'log'> = {}, policy: Partial<ServePolicy> = {}): Promise<Target> {
+  const args = ['--expose-gc', 'test/server/attacks/exhaustionTarget.ts', JSON.stringify(options), JSON.stringify(policy)]
+  const child = spawn('node_modules/.bin/tsx', args, { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
   const next = async () => {
     const { value, done } = await lines.next()
