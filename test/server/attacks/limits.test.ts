@@ -163,10 +163,14 @@ print(c.children_user + c.children_system, time.time() - t)"`
     const [cpu, wall] = res.stdout.trim().split(' ').map(Number) as [number, number]
     // Half a core over ~3 s is ~1.5 CPU seconds (a busy host may give it less, never much more).
     expect(cpu).toBeLessThan(0.5 * wall * 1.3 + 0.2)
-    const stat = readFileSync(join(await cgroupOf(id, 'cpu'), 'cpu.stat'), 'utf8')
-    expect(Number(/nr_throttled (\d+)/.exec(stat)?.[1])).toBeGreaterThan(0)
+    const cpuDir = await cgroupOf(id, 'cpu')
+    expect(readFileSync(join(cpuDir, 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('50000')
+    // Throttling shows once the burner reaches its share; on a host too busy to give it that
+    // much, the upper bound above is the whole claim.
+    const throttled = Number(/nr_throttled (\d+)/.exec(readFileSync(join(cpuDir, 'cpu.stat'), 'utf8'))?.[1])
+    if (cpu / wall > 0.4) expect(throttled).toBeGreaterThan(0)
     expect(slowest).toBeLessThan(2000)
-    table.add('shell: 2 busy processes for 3 s', `${cpu.toFixed(2)} CPU s in ${wall.toFixed(1)} s (${((cpu / wall) * 100).toFixed(0)}% of a core, limit 50%); throttled; other session answered in ≤ ${Math.round(slowest)} ms`)
+    table.add('shell: 2 busy processes for 3 s', `${cpu.toFixed(2)} CPU s in ${wall.toFixed(1)} s (${((cpu / wall) * 100).toFixed(0)}% of a core, limit 50%); throttled ${throttled} times; other session answered in ≤ ${Math.round(slowest)} ms`)
   })
 })
 
