@@ -36,7 +36,7 @@ const MAX_CLIENT_BACKLOG = 256 * 1024 * 1024
 // fontconfig file for /usr/share/fonts (the host's /etc/fonts is not in the sandbox), then
 // Chromium with its DevTools pipe (reads fd 3, writes fd 4) on the process's stdin/stdout.
 const WRAPPER = 'if [ -n "$AGB_FONTS_CONF" ]; then d="${TMPDIR:-/tmp}/.agb-local-browser"; mkdir -p "$d" && printf "%s\\n" "$AGB_FONTS_CONF" > "$d/fonts.conf" && export FONTCONFIG_FILE="$d/fonts.conf"; fi; exec "$@" 3<&0 4>&1 0</dev/null 1>&2'
-const FONTS_CONF = '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><dir>/usr/share/fonts</dir><cachedir>fontcache</cachedir></fontconfig>'
+const FONTS_CONF = '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><dir>/usr/share/fonts</dir><cachedir>/tmp/.agb-local-browser/fontcache</cachedir></fontconfig>'
 
 // TOOLCHAIN's headless flags. --no-sandbox: the session's bubblewrap sandbox is the sandbox
 // (Chromium's own needs privileges the session does not have).
