@@ -11,6 +11,14 @@ import { createSessionDisk, unmountBelow } from './sessionDisk.ts'
 /** File in a session directory naming its owner (see ownerMark) and its cgroups, for stale cleanup. */
 export const OWNER_FILE = 'owner.json'
 
+/** A limit mechanism (`disk` image or `cgroups`) failed while preparing a session. */
+export class ConfinementError extends Error {
+  override readonly name = 'ConfinementError'
+  constructor(readonly mechanism: 'disk' | 'cgroups', message: string) {
+    super(message)
+  }
+}
+
 /** What confines one session's sandbox: its host user, cgroups, rlimits and disk. */
 export interface Confinement {
   /** Host uid (= gid) the sandbox runs as when AGB Local is root; `null`: AGB Local's own user. */
@@ -57,9 +65,18 @@ export async function createConfinement(plan: LimitsPlan, id: string, dir: strin
     await mkdir(dir, { recursive: true, mode: 0o711 })
     const record = () => writeFile(join(dir, OWNER_FILE), JSON.stringify({ owner: ownerMark(), uid, cgroups: cgroup?.procsFiles.map((f) => join(f, '..')) ?? [] }))
     await record()
-    if (plan.disk === 'ext4' && uid !== null && plan.limits.disk !== null) await createSessionDisk(dir, rootDir, plan.limits.disk, uid)
+    if (plan.disk === 'ext4' && uid !== null && plan.limits.disk !== null) {
+      await createSessionDisk(dir, rootDir, plan.limits.disk, uid).catch((e: Error & { stderr?: string }) => {
+        const why = e.stderr?.trim().split('\n').pop() || e.message.split('\n')[0]
+        throw new ConfinementError('disk', `disk image: ${why}`)
+      })
+    }
     if (plan.cgroups.version) {
-      cgroup = createSessionCgroup(plan.cgroups, id, plan.limits)
+      try {
+        cgroup = createSessionCgroup(plan.cgroups, id, plan.limits)
+      } catch (e) {
+        throw new ConfinementError('cgroups', (e as Error).message)
+      }
       await record()
     }
     const oomSeen = { n: cgroup?.oomKills() ?? 0 }

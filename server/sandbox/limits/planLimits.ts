@@ -46,6 +46,28 @@ export function planLimits(option: LimitsOption | false | undefined, isolation: 
     return plan
   }
   if (!off && (limits.memory !== null || limits.processes !== null || limits.cpus !== null)) plan.cgroups = detectCgroups()
+  if (limits.disk !== null) plan.disk = asRoot && diskTools() ? 'ext4' : 'rlimit'
+  const weak = applyRlimits(plan)
+  const c = plan.cgroups
+  const parts = [
+    `memory ${limits.memory === null ? 'unlimited' : formatBytes(limits.memory)}`,
+    `processes ${limits.processes ?? 'unlimited'}`,
+    `cpu ${limits.cpus === null ? 'unlimited' : cores(limits.cpus)}`,
+    `disk ${limits.disk === null ? 'unlimited' : formatBytes(limits.disk)}`,
+  ]
+  const how = [c.version ? `cgroup v${c.version}` : '', plan.disk === 'ext4' ? 'disk image' : ''].filter(Boolean).join(', ')
+  plan.summary = off ? 'Limits per session: none (limits: false)' : `Limits per session: ${parts.join(', ')}${how ? ` (${how})` : ''}`
+  log(plan.summary)
+  if (weak.length) log(`WARNING: ${c.version ? '' : `cgroups unavailable (${c.reason}); `}limits enforced by rlimits instead: ${weak.join(', ')}`)
+  return plan
+}
+
+/**
+ * Sets `plan.rlimits` for every limit no cgroup or disk image enforces.
+ * @returns what is enforced weakly (or not at all), for the warning line
+ */
+function applyRlimits(plan: LimitsPlan): string[] {
+  const { limits, asRoot } = plan
   const c = plan.cgroups
   const byCgroup = (controller: 'memory' | 'pids' | 'cpu') => c.version === 2 || (c.version === 1 && c[controller] !== null)
   const weak: string[] = []
@@ -59,28 +81,28 @@ export function planLimits(option: LimitsOption | false | undefined, isolation: 
     weak.push(asRoot ? 'processes per session uid (RLIMIT_NPROC)' : 'processes per host user, all sessions together (RLIMIT_NPROC)')
   }
   if (limits.cpus !== null && !byCgroup('cpu')) weak.push('cpu NOT limited')
-  if (limits.disk !== null) {
-    if (asRoot && diskTools()) plan.disk = 'ext4'
-    else {
-      plan.disk = 'rlimit'
-      rlimits.push(`--fsize=${limits.disk}`)
-      weak.push('disk per file (RLIMIT_FSIZE)')
-    }
+  if (plan.disk === 'rlimit' && limits.disk !== null) {
+    rlimits.push(`--fsize=${limits.disk}`)
+    weak.push('disk per file (RLIMIT_FSIZE)')
   }
+  plan.rlimits = []
   if (rlimits.length) {
-    plan.prlimit = findExecutable('prlimit', `${process.env.PATH ?? ''}:/usr/bin:/bin`) ?? ''
+    plan.prlimit ||= findExecutable('prlimit', `${process.env.PATH ?? ''}:/usr/bin:/bin`) ?? ''
     if (plan.prlimit) plan.rlimits = rlimits
     else weak.push('prlimit not found: rlimits NOT applied')
   }
-  const parts = [
-    `memory ${limits.memory === null ? 'unlimited' : formatBytes(limits.memory)}`,
-    `processes ${limits.processes ?? 'unlimited'}`,
-    `cpu ${limits.cpus === null ? 'unlimited' : cores(limits.cpus)}`,
-    `disk ${limits.disk === null ? 'unlimited' : formatBytes(limits.disk)}`,
-  ]
-  const how = [c.version ? `cgroup v${c.version}` : '', plan.disk === 'ext4' ? 'disk image' : ''].filter(Boolean).join(', ')
-  plan.summary = off ? 'Limits per session: none (limits: false)' : `Limits per session: ${parts.join(', ')}${how ? ` (${how})` : ''}`
-  log(plan.summary)
-  if (weak.length) log(`WARNING: ${c.version ? '' : `cgroups unavailable (${c.reason}); `}limits enforced by rlimits instead: ${weak.join(', ')}`)
-  return plan
+  return weak
+}
+
+/**
+ * Gives up a mechanism the start-up probe found unusable here (a container without loop
+ * devices, a cgroup hierarchy that refuses a limit): its limits fall back to rlimits, and one
+ * warning line says so. Sessions are then created with the weaker limits rather than refused.
+ */
+export function fallBack(plan: LimitsPlan, mechanism: 'disk' | 'cgroups', reason: string, log: (line: string) => void): void {
+  if (mechanism === 'disk') plan.disk = 'rlimit'
+  else plan.cgroups = { version: null, reason }
+  const weak = applyRlimits(plan)
+  plan.summary = plan.summary.replace(mechanism === 'disk' ? /,? ?disk image/ : /cgroup v\d,? ?/, '').replace(' ()', '')
+  log(`WARNING: ${mechanism === 'disk' ? 'per-session disk images' : 'cgroups'} unusable here (${reason}); limits enforced by rlimits instead: ${weak.join(', ')}`)
 }

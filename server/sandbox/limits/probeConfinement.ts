@@ -4,7 +4,8 @@ import { mkdir, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { LocalConfig } from '../../config.ts'
 import { launchSpec } from '../spawnInSession.ts'
-import { createConfinement, handOver } from './createConfinement.ts'
+import { ConfinementError, createConfinement, handOver } from './createConfinement.ts'
+import { fallBack } from './planLimits.ts'
 import type { Confinement } from './createConfinement.ts'
 
 const PROBE_TIMEOUT_MS = 15_000
@@ -67,6 +68,22 @@ function runProbe(config: LocalConfig, owner: { id: string; rootDir: string; con
 }
 
 /**
+ * The probe's confinement. A limit mechanism this machine cannot provide (no loop devices in a
+ * container, a cgroup that refuses a limit) falls back to rlimits with a warning, for every
+ * session from then on; the confinement itself never does.
+ */
+async function prepare(config: LocalConfig, id: string, dir: string, rootDir: string, prefix: string): Promise<Confinement> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await createConfinement(config.limitsPlan, id, dir, rootDir)
+    } catch (e) {
+      if (e instanceof ConfinementError && attempt < 2) fallBack(config.limitsPlan, e.mechanism, e.message, config.log)
+      else throw new Error(`${prefix} cannot prepare a sandbox: ${(e as Error).message.split('\n')[0]}`)
+    }
+  }
+}
+
+/**
  * Starts one throw-away session sandbox exactly as sessions start (host uid, cgroups, disk,
  * bubblewrap flags) and checks from inside that it has no capability, `no_new_privs` set and a
  * non-root uid. AGB Local creates no session unless this passes.
@@ -83,12 +100,7 @@ export async function probeConfinement(config: LocalConfig): Promise<void> {
       if (!((await stat(d)).mode & 0o001)) throw new Error(`${prefix} sandbox users cannot reach the data directory: ${d} is not searchable by others (chmod o+x ${d}, or choose another data directory)`)
     }
   }
-  let confinement: Confinement
-  try {
-    confinement = await createConfinement(config.limitsPlan, id, dir, rootDir)
-  } catch (e) {
-    throw new Error(`${prefix} cannot prepare a sandbox: ${(e as Error).message.split('\n')[0]}`)
-  }
+  const confinement = await prepare(config, id, dir, rootDir, prefix)
   try {
     await mkdir(join(rootDir, 'home', 'user'), { recursive: true })
     await mkdir(join(rootDir, 'tmp'), { recursive: true, mode: 0o1777 })
