@@ -194,7 +194,7 @@ export interface AgbLocal {
   /** The embedded S3-compatible object store: endpoint, credentials, presigned URLs. */
   readonly oss: LocalOss
   /**
-   * WebSocket upgrades (session `wsUrl`, PROTOCOL §7), used by `serve()`: `/ws/<sessionId>` with
+   * WebSocket upgrades (session `wsUrl`, the streaming protocol), used by `serve()`: `/ws/<sessionId>` with
    * header `X-Access-Token: <session token>` (else HTTP 401; unknown session 404). Streams
    * `run_code`; the injected `fetch` has no sockets.
    */

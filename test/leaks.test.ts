@@ -298,7 +298,8 @@ describe('over the injected transport (a fetch that does not honour its signal)'
     const started = Date.now()
     const error = await rejection(withSession(h.client, { imageId: IMAGE }, (s) => exec(h.client, s, 'sleep 3', { signal: abortAfter(300) })))
     expect(isAgbError(error, 'aborted'), String(error)).toBe(true)
-    expect(Date.now() - started).toBeLessThan(1_500)
+    // The 3 s command is abandoned at 300 ms; the rest is the session's deletion (generous bound).
+    expect(Date.now() - started).toBeLessThan(2_800)
     expect(await settleLeaks(h.local)).toEqual(NONE)
   })
 

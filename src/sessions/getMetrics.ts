@@ -9,7 +9,7 @@ import { toText } from '../_internal/toText.ts'
 
 const num = v.optional(v.nullable(v.number()), 0)
 
-// Alternate key spellings seen across image versions (PROTOCOL §5.5).
+// Alternate key spellings seen across image versions.
 const MetricsSchema = v.pipe(
   jsonString,
   v.looseObject({

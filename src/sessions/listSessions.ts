@@ -18,7 +18,7 @@ const PageSchema = v.object({
     v.optional(v.nullable(v.array(v.looseObject({ sessionId: v.string(), sessionStatus: v.optional(v.nullable(v.string())) }))), []),
     v.transform((items) => (items ?? []).map((s) => ({ id: s.sessionId, status: s.sessionStatus ?? '' }))),
   ),
-  // Pagination fields are top-level siblings of `data` (PROTOCOL §3.5).
+  // Pagination fields (`nextToken`, `count`) are top-level siblings of `data`.
   nextToken: v.optional(v.nullable(v.string())),
   maxResults: v.optional(v.nullable(v.number())),
   count: v.optional(v.nullable(v.number())),

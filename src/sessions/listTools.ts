@@ -7,7 +7,7 @@ import { withDeadline } from '../_internal/deadline.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 import { requestOptions } from '../_internal/check.ts'
 
-// `data` is a JSON-encoded string holding the array (PROTOCOL §3.11).
+// `data` is a JSON-encoded string holding the array.
 const ToolsSchema = v.pipe(
   jsonString,
   v.array(

@@ -35,7 +35,7 @@ export interface DownloadFileOptions extends RequestOptions {
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 /**
- * Downloads a sandbox file through the session's file-transfer context (PROTOCOL §9.2):
+ * Downloads a sandbox file through the session's file-transfer context:
  * sync out of the sandbox, a presigned URL, a bare `GET` (never with the API key). With
  * `format: 'stream'` nothing is buffered; the staged copy is removed when the stream ends.
  *

@@ -73,8 +73,7 @@ function toBody(body: unknown, onProgress?: (p: TransferProgress) => void): { bo
 }
 
 /**
- * Uploads data into the sandbox through the session's file-transfer context (PROTOCOL
- * §9.2): a presigned URL, a bare `PUT` (never with the API key), then a sync into the
+ * Uploads data into the sandbox through the session's file-transfer context: a presigned URL, a bare `PUT` (never with the API key), then a sync into the
  * sandbox. Streams are sent as they come, never buffered whole.
  *
  * A path outside the transfer directory (`/tmp/file_transfer` on the cloud) is staged there
