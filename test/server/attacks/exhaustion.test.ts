@@ -119,6 +119,63 @@ describe('keyless half-sent bodies (memory)', () => {
   }, 60_000)
 })
 
+describe('the same attack from inside a session (sandboxes share the host network)', () => {
+  let target: Target
+  beforeAll(async () => {
+    target = await startTarget()
+  })
+  afterAll(async () => {
+    await target?.close()
+  })
+
+  it('sandboxed code opening 20 keyless connections with 19 MiB bodies is refused and does not grow the server\'s memory', async () => {
+    const headers = { authorization: `Bearer ${target.apiKey}`, 'content-type': 'application/json' }
+    const created = (await (await fetch(`${target.url}/mcp/createSession?imageId=agb-code-space-1`, { method: 'POST', headers, body: '{}' })).json()) as { data: { sessionId: string } }
+    const sessionId = created.data.sessionId
+    const code = [
+      'import socket, time',
+      `head = b"POST /mcp/createSession?imageId=agb-code-space-1 HTTP/1.1\\r\\nhost: 127.0.0.1:${target.port}\\r\\ncontent-length: ${19 * MiB}\\r\\n\\r\\n"`,
+      'socks, pushed, chunk = [], 0, b" " * 65536',
+      'for i in range(20):',
+      `    s = socket.create_connection(("127.0.0.1", ${target.port})); s.sendall(head); s.setblocking(False); socks.append(s)`,
+      'end = time.time() + 3',
+      'while time.time() < end:',
+      '    for s in socks:',
+      '        try: pushed += s.send(chunk)',
+      '        except OSError: time.sleep(0.001)',
+      'answers = []',
+      'for s in socks:',
+      '    s.setblocking(True); s.settimeout(10)',
+      '    try: answers.append(s.recv(12)[9:12].decode())',
+      '    except Exception as e: answers.append(type(e).__name__)',
+      'print(pushed, " ".join(answers))',
+    ].join('\n')
+    const before = await target.memory()
+    let peak = before
+    let running = true
+    const sampler = (async () => {
+      while (running) {
+        const m = await target.memory()
+        if (m.rss > peak.rss) peak = m
+        await sleep(250)
+      }
+    })()
+    const res = await fetch(`${target.url}/mcp?autoGenSession=false`, {
+      method: 'POST', headers, body: JSON.stringify({ sessionId, name: 'run_code', args: JSON.stringify({ code, language: 'python', timeout_s: 60 }) }),
+    })
+    running = false
+    await sampler
+    const text = ((await res.json()) as { data: { content: Array<{ text: string }> } }).data.content[0]!.text
+    const out = String((JSON.parse(text) as { stdout?: string[] | string }).stdout ?? '').replace(/,/g, '').trim()
+    const [pushed = '0', ...answers] = out.split(/\s+/)
+    row('the keyless-body attack run by sandboxed code (20 connections × 19 MiB, 3 s of pushing)', 'refused; no memory growth',
+      `${answers.filter((a) => a === '403').length}/20 answered 403, ${mb(Number(pushed))} pushed; RSS ${mb(before.rss)} → peak ${mb(peak.rss)}`)
+    expect(answers).toEqual(Array(20).fill('403'))
+    expect(Number(pushed)).toBeGreaterThan(4 * MiB)
+    expect(peak.rss - before.rss).toBeLessThan(32 * MiB)
+  }, 90_000)
+})
+
 describe('connection and WebSocket caps', () => {
   let local: AgbLocal
   let server: Server
