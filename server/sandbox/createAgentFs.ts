@@ -29,6 +29,8 @@ export interface AgentFsPaths {
 
 /** File bytes per message each way (sent raw): a small read or write is one round trip, a large one streams. */
 const CHUNK = 1024 * 1024
+/** Chunks of a stream in flight to the agent at once. */
+const WINDOW = 4
 /** Most entries of one directory listing (a bound on what the agent's output can make us hold). */
 const MAX_LIST = 1_000_000
 const TYPES = new Set<FsType>(['file', 'directory', 'symlink', 'fifo', 'socket', 'char', 'block', 'unknown'])
@@ -102,9 +104,11 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     if (buf.length <= CHUNK) return void (await run('write', 'open', abs(path), { path: at(path), mode }, undefined, first))
     const h = (await run('write', 'open', abs(path), { path: at(path), mode, keep: true }, undefined, first)).h
     try {
-      for (let offset = CHUNK; offset < buf.length; offset += CHUNK) {
-        await run('pwrite', 'write', abs(path), { h }, undefined, buf.subarray(offset, offset + CHUNK))
-      }
+      // All at once: the agent takes them in order, and the bytes are in memory already.
+      const writes: Array<Promise<unknown>> = []
+      for (let offset = CHUNK; offset < buf.length; offset += CHUNK) writes.push(run('pwrite', 'write', abs(path), { h }, undefined, buf.subarray(offset, offset + CHUNK)))
+      const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected')
+      if (failed) throw (failed as PromiseRejectedResult).reason
     } finally {
       await run('close', 'close', abs(path), { h }).catch(() => {})
     }
@@ -140,33 +144,51 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     // The first chunk comes with the open: a small file is one round trip, and no handle.
     const o = await run('open', 'open', abs(path), { path: at(path), first: CHUNK })
     const h = o.h
-    let first: Buffer | undefined = o.raw ?? Buffer.alloc(0)
-    let offset = first.length
+    const first = o.raw ?? Buffer.alloc(0)
+    let eof = o.eof === true || first.length < CHUNK
     let closed = o.eof === true
     const close = () => {
       if (closed) return Promise.resolve()
       closed = true
       return run('close', 'close', abs(path), { h }).then(() => {}, () => {})
     }
+    // Up to WINDOW chunks are asked for ahead, in order; a short one is the end of the file.
+    let next = first.length
+    const ahead: Array<Promise<Buffer>> = []
+    const fill = () => {
+      while (!eof && ahead.length < WINDOW) {
+        const read = run('pread', 'read', abs(path), { h, offset: next, length: CHUNK }).then((r) => r.raw ?? Buffer.alloc(0))
+        read.catch(() => {}) // awaited in turn
+        ahead.push(read)
+        next += CHUNK
+      }
+    }
+    let started = false
     const stream = new Readable({
       highWaterMark: CHUNK,
       read() {
-        if (first) {
-          const b = first
-          first = undefined
-          if (b.length) this.push(b)
-          if (o.eof === true) this.push(null)
-          if (b.length || o.eof === true) return
+        if (!started) {
+          started = true
+          if (first.length) this.push(first)
+          if (eof) void close().then(() => this.push(null))
+          else fill()
+          return
         }
-        run('pread', 'read', abs(path), { h, offset, length: CHUNK }).then((r) => {
-          const b = r.raw ?? Buffer.alloc(0)
-          offset += b.length
-          if (b.length) return void this.push(b)
-          void close().then(() => this.push(null))
+        const read = ahead.shift()
+        if (!read) return
+        read.then((b) => {
+          if (b.length < CHUNK) {
+            eof = true
+            ahead.length = 0
+          }
+          if (b.length) this.push(b)
+          if (eof) void close().then(() => this.push(null))
+          else fill()
         }, (e: Error) => this.destroy(e))
       },
       destroy(error, done) {
-        void close().then(() => done(error))
+        eof = true
+        void Promise.allSettled(ahead).then(close).then(() => done(error))
       },
     })
     return { size: num(o.size), stream }
@@ -177,16 +199,22 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     let written = 0
     let pending: Buffer[] = []
     let pendingBytes = 0
+    // Up to WINDOW chunks travel at once (the agent takes them in order): bounded memory, and
+    // the source is read while the agent writes.
+    const inflight = new Set<Promise<unknown>>()
+    const send = async (piece: Buffer) => {
+      const write = run('pwrite', 'write', abs(path), { h }, undefined, piece)
+      const settled = write.then(() => void (written += piece.length)).finally(() => inflight.delete(settled))
+      settled.catch(() => {}) // awaited below
+      inflight.add(settled)
+      if (inflight.size >= WINDOW) await Promise.race(inflight)
+    }
     const flush = async () => {
       if (!pendingBytes) return
       const data = Buffer.concat(pending, pendingBytes)
       pending = []
       pendingBytes = 0
-      for (let offset = 0; offset < data.length; offset += CHUNK) {
-        const piece = data.subarray(offset, offset + CHUNK)
-        await run('pwrite', 'write', abs(path), { h }, undefined, piece)
-        written += piece.length
-      }
+      for (let offset = 0; offset < data.length; offset += CHUNK) await send(data.subarray(offset, offset + CHUNK))
     }
     try {
       for await (const chunk of source as AsyncIterable<Buffer | string>) {
@@ -196,10 +224,12 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
         if (pendingBytes >= CHUNK) await flush()
       }
       await flush()
+      await Promise.all(inflight)
       await run('close', 'rename', abs(path), { h, commit: true })
       return written
     } catch (e) {
       source.destroy()
+      await Promise.allSettled(inflight)
       await run('close', 'close', abs(path), { h }).catch(() => {})
       throw e
     }

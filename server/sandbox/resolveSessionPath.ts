@@ -17,6 +17,11 @@ export interface ResolveSessionPathOptions {
 const MAX_LINKS = 40
 
 /**
+ * Never use the result to open, create or remove a file under bubblewrap: sandboxed code can
+ * swap a checked directory for a link before the host call follows the path. Session files are
+ * reached through `sandbox.fs` (inside the sandbox); this mapping is for plain processes
+ * (`isolation: 'none'`, not isolated anyway).
+ *
  * Maps a path as the sandbox sees it (absolute, or relative to /home/user) to the host path
  * inside the session root, resolving symlinks the way the sandbox does: chroot-style, with the
  * session root as `/`. An absolute link target (`/etc/passwd`, or a host path of another

@@ -403,13 +403,15 @@ def _fs_walk(req, part):
 
 
 def _mount_points():
+    """Mount points as paths (mountinfo writes space, tab, newline and backslash as \\ooo)."""
+    import re
     points = set()
     try:
         with open('/proc/self/mountinfo', 'rb') as f:
-            for line in f.read().decode('utf-8', 'replace').split('\n'):
-                fields = line.split(' ')
+            for line in f.read().split(b'\n'):
+                fields = line.split(b' ')
                 if len(fields) > 4:
-                    points.add(fields[4].encode().decode('unicode_escape'))
+                    points.add(os.fsdecode(re.sub(rb'\\([0-7]{3})', lambda m: bytes([int(m.group(1), 8)]), fields[4])))
     except OSError:
         pass
     return points
