@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { findExecutable } from '../../../server/sandbox/findExecutable.ts'
 
@@ -29,7 +29,13 @@ await local.close()
 console.log(JSON.stringify({ lines, status: status.stdout, attacks: attacks.stdout, hog: hog.executionError ?? null }))
 `
 
-describe.runIf(process.getuid?.() === 0 && findExecutable('setpriv'))('AGB Local run by an unprivileged user', () => {
+/** The unprivileged user must be able to read this checkout (every parent searchable by others). */
+function readableByOthers(dir: string): boolean {
+  for (let d = dir; d !== dirname(d); d = dirname(d)) if (!(statSync(d).mode & 0o001)) return false
+  return true
+}
+
+describe.runIf(process.getuid?.() === 0 && findExecutable('setpriv') && readableByOthers(resolve('node_modules/tsx')))('AGB Local run by an unprivileged user', () => {
   it('confines sandboxes just as well and limits them with rlimits, saying so', () => {
     const script = join(work, 'unprivileged.mts')
     writeFileSync(script, SCRIPT)
