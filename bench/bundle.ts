@@ -50,9 +50,7 @@ export async function bundle(code: string, options: BuildOptions, plugins: Plugi
 
 /** The package an input of the metafile belongs to: its node_modules name, else agb-micro. */
 function packageOf(path: string): string {
-  // Dependencies bundled into dist/vendor (ofetch, and the ufo/destr replacements it
-  // imports as dist/vendor/ufo.mjs and destr.mjs) count as theirs.
-  const m = /(?:node_modules|dist\/vendor)\/((?:@[^/]+\/)?[^/]+)/.exec(path)
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)
   if (m) return m[1]!.replace(/\.mjs$/, '')
   return path.startsWith('dist/') ? 'agb-micro' : path
 }
@@ -87,14 +85,6 @@ function stub(name: string, exportNames: string[]): Plugin {
   }
 }
 
-/** ofetch as bundled into dist/vendor: its chunk exports createFetch as `c`. */
-const stubVendoredOfetch: Plugin = {
-  name: 'stub-vendored-ofetch',
-  setup(b) {
-    b.onLoad({ filter: /dist\/vendor\/ofetch\// }, () => ({ contents: 'const _ = () => _\nexport { _ as c }\n', loader: 'js' }))
-  },
-}
-
 /** ofetch's runtime dependencies: their bytes count as ofetch's. */
 const OFETCH_FAMILY = new Set(['ofetch', 'destr', 'ufo', 'node-fetch-native'])
 
@@ -126,7 +116,7 @@ export async function bundleRows(): Promise<Row[]> {
     const what = `bundle (b) by package, ${platform.name}: gz cost of each dependency`
     try {
       const full = await bundle(core.code, platform.options)
-      const noOfetch = await bundle(core.code, platform.options, [stub('ofetch', names.ofetch), stubVendoredOfetch])
+      const noOfetch = await bundle(core.code, platform.options, [stub('ofetch', names.ofetch)])
       const noValibot = await bundle(core.code, platform.options, [stub('valibot', names.valibot)])
       const byPkg = bytesByPackage(full.metafile)
       const ofetchMin = byPkg.filter(([n]) => OFETCH_FAMILY.has(n)).reduce((s, [, b]) => s + b, 0)
@@ -145,21 +135,20 @@ export async function bundleRows(): Promise<Row[]> {
       rows.push({ id: '1d', what, result: `n/a (${reason(error)})`, note: '', runs: '-' })
     }
   }
-  // runCode's onStdout/onStderr adapter reaches streamCode and the WebSocket manager: every
-  // runCode user carries them. Their share, for the issue-7 budget discussion.
-  const what = 'bundle (b) share of runCode\'s live output (streamCode + WebSocket), browser'
-  try {
-    const platform = PLATFORMS[0]!
-    const full = await bundle(core.code, platform.options)
-    const noStream = await bundle(core.code, platform.options, [stubModule(/dist\/code\/streamCode\.mjs$/, 'streamCode')])
-    rows.push({ id: '1e', what, result: `${fmtBytes(full.gz - noStream.gz)} gz`, note: `(b) would be ${fmtBytes(noStream.gz)} gz without it`, runs: '1 (deterministic)' })
-  } catch (error) {
-    rows.push({ id: '1e', what, result: `n/a (${reason(error)})`, note: '', runs: '-' })
+  // The opt-ins, each one import: what adding it to the core flow costs.
+  for (const [name, extra] of [
+    ['live output (collectCode + streamCode)', 'collectCode, streamCode'],
+    ['context-sync wait (waitForContexts)', 'waitForContexts'],
+  ] as const) {
+    const what = `bundle (b) + ${name}, browser: the cost of opting in`
+    try {
+      const platform = PLATFORMS[0]!
+      const base = await bundle(core.code, platform.options)
+      const withIt = await bundle(core.code.replace(' } from', `, ${extra} } from`), platform.options)
+      rows.push({ id: '1e', what, result: `+${fmtBytes(withIt.gz - base.gz)} gz`, note: `(b) with it: ${fmtBytes(withIt.gz)} gz`, runs: '1 (deterministic)' })
+    } catch (error) {
+      rows.push({ id: '1e', what, result: `n/a (${reason(error)})`, note: '', runs: '-' })
+    }
   }
   return rows
-}
-
-/** A plugin replacing one built module with a stub exporting `name`. */
-function stubModule(filter: RegExp, name: string): Plugin {
-  return { name: `stub-${name}`, setup: (b) => b.onLoad({ filter }, () => ({ contents: `export const ${name} = () => {}\n`, loader: 'js' })) }
 }

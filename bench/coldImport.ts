@@ -80,9 +80,9 @@ export function coldImportRows(runs = 15): Promise<Row[]> {
     }
     for (const spec of ['ofetch', 'valibot']) {
       const s = samples.get(key(node.rt, spec))
-      const what = spec === 'ofetch' ? `cold import('ofetch') alone, ${node.label} (what depending on the package would cost; agb-micro bundles its web build instead)` : `cold import('${spec}') alone, ${node.label} (a dependency's share of the above)`
+      const what = spec === 'ofetch' ? `cold import('ofetch') alone, ${node.label} (a dependency's share of the above)` : `cold import('${spec}') alone, ${node.label} (a dependency's share of the above)`
       if (!s || s.error || node.error) rows.push({ id: '2', what, result: `n/a (${reason(s?.error ?? node.error ?? 'no samples')})`, note: '', runs: '-' })
-      else rows.push({ id: '2', what, result: fmtMs(median(s.ms)), note: spec === 'ofetch' ? "ofetch's node export condition: dist/node.mjs + the node-fetch-native polyfill" : '', runs: String(s.ms.length) })
+      else rows.push({ id: '2', what, result: fmtMs(median(s.ms)), note: '', runs: String(s.ms.length) })
     }
     return rows
   })

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { createAgbLocal, serve } from '../server/index.ts'
 import { agbLocalRows } from './agbLocal.ts'
+import { before } from './before.ts'
 import { bundleRows } from './bundle.ts'
 import { coldImportRows } from './coldImport.ts'
 import { largeDataRows } from './largeData.ts'
@@ -43,9 +44,9 @@ function print(): void {
     `Machine: ${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load average ${startLoad} at start / ${load} at end`,
     `In-process rows run on Node ${process.version} (${process.platform}-${process.arch}); figures are medians of the runs shown. KiB = 1024 B, MB = 10^6 B.`,
     '',
-    '| # | measurement | result | detail | runs |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${cell(r.id)} | ${cell(r.what)} | ${cell(r.result)} | ${cell(r.note)} | ${cell(r.runs)} |`),
+    '| # | measurement | result | before the lean-core rework | detail | runs |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${cell(r.id)} | ${cell(r.what)} | ${cell(r.result)} | ${cell(before(r))} | ${cell(r.note)} | ${cell(r.runs)} |`),
     '',
     `Bench time: ${((performance.now() - started) / 1000).toFixed(1)} s`,
   ]

