@@ -98,6 +98,7 @@ function bwrapArgs(config: LocalConfig, session: SandboxOwner, cwd: string, roBi
   const args = ['--bind', session.rootDir, '/', '--ro-bind', '/usr', '/usr']
   for (const entry of hostEtcEntries()) args.push('--ro-bind-try', entry, entry)
   for (const dir of roBinds) args.push('--ro-bind', dir, dir)
+  for (const view of confinementOf(session)?.cgroupViews ?? []) args.push('--ro-bind', view.host, view.sandbox)
   args.push('--proc', '/proc', '--dev', '/dev', '--unshare-all', '--hostname', 'agb-sandbox', '--die-with-parent')
   // An unprivileged user in a user namespace of its own, with no capability at all (not even
   // in its namespace: it cannot remount the read-only binds), no way to make another user
@@ -179,7 +180,7 @@ export function launchSpec(config: LocalConfig, session: SandboxOwner, options: 
   if (!command) throw new Error('spawnInSession: empty argv')
   const env = sessionEnv(config, session, options.env)
   if (config.isolation === 'bwrap') {
-    prepareRoot(session.rootDir, [...hostEtcEntries(), ...roBinds])
+    prepareRoot(session.rootDir, [...hostEtcEntries(), ...roBinds, ...(confinementOf(session)?.cgroupViews.map((v) => v.sandbox) ?? [])])
     const host = confine(config, confinementOf(session), [...bwrapArgs(config, session, cwd, roBinds), '--', command, ...rest])
     return { ...host, cwd: undefined, env }
   }

@@ -12,6 +12,11 @@ export type CgroupSupport =
 export interface SessionCgroup {
   /** `cgroup.procs` files a process writes its pid to, before exec'ing the sandbox. */
   procsFiles: string[]
+  /**
+   * The cgroup directories and where the sandbox sees them (read-only), as a container does:
+   * runtimes size themselves from them (the JVM's heap, Node's), and code can read its limits.
+   */
+  views: Array<{ host: string; sandbox: string }>
   /** OOM kills so far in this cgroup (memory controller), or 0. */
   oomKills(): number
   /** Kills what is left in the cgroups and removes them. */
@@ -168,6 +173,7 @@ export function removeCgroupDir(dir: string): void {
 export function createSessionCgroup(support: CgroupSupport, name: string, limits: SessionLimits): SessionCgroup {
   const dirs: string[] = []
   const procsFiles: string[] = []
+  const views: Array<{ host: string; sandbox: string }> = []
   let oomFile: string | null = null
   const remove = () => {
     for (const dir of dirs) {
@@ -191,24 +197,25 @@ export function createSessionCgroup(support: CgroupSupport, name: string, limits
   }
   try {
     if (support.version === 1) {
-      const make = (root: string | null) => {
+      const make = (root: string | null, controller: string) => {
         if (!root) return null
         const dir = join(root, PARENT, name)
         mkdirRetry(dir)
         dirs.push(dir)
         procsFiles.push(join(dir, 'cgroup.procs'))
+        views.push({ host: dir, sandbox: `/sys/fs/cgroup/${controller}` })
         return dir
       }
-      const memory = limits.memory !== null ? make(support.memory) : null
+      const memory = limits.memory !== null ? make(support.memory, 'memory') : null
       if (memory) {
         write(memory, 'memory.limit_in_bytes', limits.memory!)
         // Without this, a swap-enabled host would let the session use swap beyond the limit.
         if (existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) write(memory, 'memory.memsw.limit_in_bytes', limits.memory!)
         oomFile = join(memory, 'memory.oom_control')
       }
-      const pids = limits.processes !== null ? make(support.pids) : null
+      const pids = limits.processes !== null ? make(support.pids, 'pids') : null
       if (pids) write(pids, 'pids.max', limits.processes!)
-      const cpu = limits.cpus !== null ? make(support.cpu) : null
+      const cpu = limits.cpus !== null ? make(support.cpu, 'cpu') : null
       if (cpu) {
         write(cpu, 'cpu.cfs_period_us', CPU_PERIOD_US)
         write(cpu, 'cpu.cfs_quota_us', Math.max(1000, Math.round(limits.cpus! * CPU_PERIOD_US)))
@@ -218,6 +225,7 @@ export function createSessionCgroup(support: CgroupSupport, name: string, limits
       mkdirSync(dir)
       dirs.push(dir)
       procsFiles.push(join(dir, 'cgroup.procs'))
+      views.push({ host: dir, sandbox: '/sys/fs/cgroup' })
       if (limits.memory !== null) {
         write(dir, 'memory.max', limits.memory)
         if (existsSync(join(dir, 'memory.swap.max'))) write(dir, 'memory.swap.max', 0)
@@ -232,5 +240,5 @@ export function createSessionCgroup(support: CgroupSupport, name: string, limits
     } catch {}
     throw new Error(`AGB Local: cannot set up the cgroup of ${name}: ${(e as Error).message}`)
   }
-  return { procsFiles, oomKills: () => (oomFile ? oomKillCount(oomFile) : 0), remove }
+  return { procsFiles, views, oomKills: () => (oomFile ? oomKillCount(oomFile) : 0), remove }
 }

@@ -27,6 +27,8 @@ export interface Confinement {
   setpriv: string
   /** `cgroup.procs` files the launcher joins before exec'ing bubblewrap. */
   cgroupProcs: string[]
+  /** The session's cgroup directories, bound read-only into the sandbox under /sys/fs/cgroup. */
+  cgroupViews: Array<{ host: string; sandbox: string }>
   /** prlimit and its arguments (rlimit fallbacks), or empty. */
   prlimit: string[]
   /**
@@ -84,6 +86,7 @@ export async function createConfinement(plan: LimitsPlan, id: string, dir: strin
       uid,
       setpriv: plan.setpriv,
       cgroupProcs: cgroup?.procsFiles ?? [],
+      cgroupViews: cgroup?.views ?? [],
       prlimit: plan.rlimits.length ? [plan.prlimit, ...plan.rlimits, '--'] : [],
       memoryKillNote() {
         const n = cgroup?.oomKills() ?? 0

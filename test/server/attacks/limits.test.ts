@@ -144,6 +144,20 @@ print(len(procs), why)`)
     table.add('shell: dd 400 MiB into /dev/shm (RAM)', `${(res.stderr || res.stdout).trim().split('\n').pop()}; session peak ${(peak / MiB).toFixed(0)} MiB; the session answers afterwards`)
   })
 
+  it('shows its limits read-only under /sys/fs/cgroup and cannot raise them', async () => {
+    const id = await api.createSession()
+    const res = await api.shell(id, [
+      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us',
+      'echo -1 > /sys/fs/cgroup/memory/memory.limit_in_bytes; echo $?',
+      'echo max > /sys/fs/cgroup/pids/pids.max; echo $?',
+      'echo $$ > /sys/fs/cgroup/pids/cgroup.procs; echo $?',
+    ].join('; '))
+    expect(res.stdout).toBe(`${256 * MiB}\n64\n50000\n1\n1\n1\n`)
+    expect(res.stderr).toContain('Read-only file system')
+    expect(readFileSync(join(await cgroupOf(id, 'memory'), 'memory.limit_in_bytes'), 'utf8').trim()).toBe(String(256 * MiB))
+    table.add('shell: raise its own limits through /sys/fs/cgroup (memory.limit_in_bytes, pids.max, cgroup.procs)', `refused: ${res.stderr.split('\n')[0]!.replace(/^.*: /, '')}; limits unchanged on the host`)
+  })
+
   it('holds a CPU burner to its share; other sessions answer meanwhile', async () => {
     const id = await api.createSession()
     const burn = `python3 -c "
