@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
@@ -406,5 +406,21 @@ describe('the sandbox agent that performs file operations', () => {
     const after = await ownApi.callTool(id, 'write_file', { path: '/home/user/again.txt', content: 'again' })
     expect(after.text).toBe('Successfully wrote to /home/user/again.txt')
     expect((await ownApi.shell(id, 'cat /home/user/again.txt')).stdout).toBe('again')
+  })
+})
+
+describe('without the sandbox agent (no python3 on the host)', () => {
+  it('refuses file operations with an error naming the operation, the path and what to install', async () => {
+    const { createDirectSandbox } = await import('../../server/sandbox/createDirectSandbox.ts')
+    const { resolveConfig } = await import('../../server/config.ts')
+    const root = mkdtempSync(join(tmpdir(), 'agb-direct-'))
+    try {
+      const sandbox = createDirectSandbox(resolveConfig({ isolation: 'none' }), { id: 'direct', rootDir: root })
+      await expect(sandbox.fs.readFile('notes.txt', { max: 10 })).rejects.toThrow("ESANDBOX: file operations need python3 on the host (AGB Local performs them inside the session sandbox with it); install python3, open '/home/user/notes.txt'")
+      await expect(sandbox.fs.writeFile('/tmp/x', 'x')).rejects.toMatchObject({ code: 'ESANDBOX', path: '/tmp/x' })
+      expect(readdirSync(root)).toEqual([])
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })
