@@ -67,14 +67,15 @@ function refuseUpgrade(socket: Duplex, status: number, code: string, message: st
 /**
  * After a `connection: close` answer Node calls `socket.destroySoon()`, which destroys the
  * socket as soon as the answer is written: with body bytes still unread that sends a TCP reset,
- * and the client can lose the answer (a 413 or 403 it never sees). Instead: send FIN, leave the
- * rest unread (Node has just set the request flowing to discard it: pausing it again lets TCP
- * flow control hold the sender back), destroy LINGER_MS later.
+ * and the client can lose the answer (a 413 or 403 it never sees). Instead: send FIN, stop
+ * reading (Node has just set the rest of the body to be read and discarded, at whatever pace the
+ * sender likes: once that has started, the socket is paused again and TCP flow control holds the
+ * sender back), and destroy LINGER_MS later.
  */
 function lingerAfterAnswer(req: IncomingMessage): void {
   req.socket.destroySoon = function lingeringClose(this: Socket) {
     this.end()
-    req.pause()
+    setImmediate(() => this.pause())
     setTimeout(() => this.destroy(), LINGER_MS).unref()
   }
 }

@@ -150,6 +150,10 @@ describe('the same attack from inside a session (sandboxes share the host networ
       '    except Exception as e: answers.append(type(e).__name__)',
       'print(pushed, " ".join(answers))',
     ].join('\n')
+    const runCode = (source: string) => fetch(`${target.url}/mcp?autoGenSession=false`, {
+      method: 'POST', headers, body: JSON.stringify({ sessionId, name: 'run_code', args: JSON.stringify({ code: source, language: 'python', timeout_s: 60 }) }),
+    })
+    await (await runCode('import socket, time')).text() // the kernel is up before the baseline
     const before = await target.memory()
     let peak = before
     let running = true
@@ -160,9 +164,7 @@ describe('the same attack from inside a session (sandboxes share the host networ
         await sleep(250)
       }
     })()
-    const res = await fetch(`${target.url}/mcp?autoGenSession=false`, {
-      method: 'POST', headers, body: JSON.stringify({ sessionId, name: 'run_code', args: JSON.stringify({ code, language: 'python', timeout_s: 60 }) }),
-    })
+    const res = await runCode(code)
     running = false
     await sampler
     const text = ((await res.json()) as { data: { content: Array<{ text: string }> } }).data.content[0]!.text
