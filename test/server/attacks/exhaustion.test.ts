@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
 import type { AgbLocal, Server } from '../../../server/index.ts'
@@ -443,6 +445,32 @@ describe('forged Host and DNS rebinding', () => {
     row('presigned upload URL asked for via Host agb.test', 'URL on agb.test', new URL(url).host)
     expect(new URL(url).host).toBe(`agb.test:${port}`)
   })
+})
+
+describe('the command line', () => {
+  it('passes --allowed-host, --max-connections and --request-timeout to the server', async () => {
+    const child = spawn('node_modules/.bin/tsx', ['server/cli.ts', '--port', '0', '--api-key', 'akm-exhaustion-cli', '--allowed-host', 'agb.test',
+      '--max-connections', '2', '--request-timeout', '0.5'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    try {
+      const banner = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as string
+      const port = Number(/:(\d+)$/.exec(banner)?.[1])
+      const auth = { authorization: 'Bearer akm-exhaustion-cli' }
+      const allowed = (await exchange(port, 'GET', '/sdk/ListSession', { ...auth, host: `agb.test:${port}` })).status
+      const forged = (await exchange(port, 'GET', '/sdk/ListSession', { ...auth, host: `evil.example:${port}` })).status
+      const held = await Promise.all([rawConnect(port), rawConnect(port)])
+      const third = (await exchange(port, 'GET', '/sdk/ListSession', auth)).status
+      const closedIn = await held[0]!.closed // silent: cut off after the 0.5 s request timeout
+      for (const c of held) c.socket.destroy()
+      row('CLI --allowed-host agb.test --max-connections 2 --request-timeout 0.5', 'agb.test 200, evil.example 421, 3rd connection 503, silent one closed', `${allowed}, ${forged}, ${third}, closed after ${closedIn.toFixed(0)} ms`)
+      expect([allowed, forged, third]).toEqual([200, 421, 503])
+      expect(closedIn).toBeLessThan(5_000)
+    } finally {
+      // SIGTERM: tsx passes it on to the server process (SIGKILL would orphan that one).
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    }
+  }, 30_000)
 })
 
 describe('keep-alive reuse while the server is busy', () => {

@@ -105,7 +105,7 @@ export async function startTarget(options: Omit<AgbLocalOptions, 'log'> = {}, po
     },
     close: async () => {
       child.stdin!.write('close\n')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      const timer = setTimeout(() => child.kill('SIGTERM'), 10_000) // tsx passes it on (SIGKILL would orphan the server)
       await exited
       clearTimeout(timer)
     },
