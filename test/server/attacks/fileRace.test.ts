@@ -86,15 +86,18 @@ for real, target in cfg['pairs']:
 def refill():
     for fd in fds:
         for rel in cfg['files']:
-            parent = os.path.dirname(rel)
-            if parent:
-                try:
-                    os.mkdir(parent, dir_fd=fd)
-                except FileExistsError:
-                    pass
-            f = os.open(rel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644, dir_fd=fd)
-            os.write(f, ('session ' + rel + ' target\n').encode())
-            os.close(f)
+            try:
+                parent = os.path.dirname(rel)
+                if parent:
+                    try:
+                        os.mkdir(parent, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                f = os.open(rel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644, dir_fd=fd)
+                os.write(f, ('session ' + rel + ' target\n').encode())
+                os.close(f)
+            except OSError as e:  # e.g. a directory the sandbox user may not write
+                sys.stderr.write('refill %s: %s\n' % (rel, e))
 refill()
 open('/tmp/swap.ready', 'w').close()
 swaps, end, last = 0, time.time() + cfg['seconds'], 0
@@ -113,7 +116,7 @@ while time.time() < end and not os.path.exists('/tmp/swap.stop'):
 for a, b in pairs:
     if os.path.islink(a):
         exchange(a, b)
-open('/tmp/swap.done', 'w').write(str(swaps))
+open('/tmp/swap.done', 'w').write('%d\n' % swaps)
 `
 
 /** Per attack: calls made, and what escaped (host data returned, host touched). */
