@@ -19,6 +19,7 @@ const USAGE = `Usage: agb-local [--port <n>] [--host <addr>] [--api-key <key>] [
   [--fault <spec>]... [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>]
   [--max-lifetime <s>] [--max-body-bytes <n>] [--max-output-bytes <n>] [--max-object-bytes <n>]
   [--max-connections <n>] [--max-sockets <n>] [--max-sockets-per-session <n>] [--request-timeout <s>] [--allowed-host <name>]...
+  [--no-console]
 ${LIMIT_FLAGS_USAGE}
   --port      default ${DEFAULT_PORT}; 0 picks a free port
   --api-key   default the development key ${DEV_API_KEY} (only accepted on loopback hosts)
@@ -61,6 +62,7 @@ const { values } = (() => {
         'max-sockets-per-session': { type: 'string' },
         'request-timeout': { type: 'string' },
         'allowed-host': { type: 'string', multiple: true },
+        'no-console': { type: 'boolean' },
         ...LIMIT_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -113,6 +115,7 @@ try {
     ...(values['max-sockets-per-session'] !== undefined ? { maxSocketsPerSession: number(values['max-sockets-per-session'], 'max-sockets-per-session') } : {}),
     ...(values['request-timeout'] !== undefined ? { requestTimeout: number(values['request-timeout'], 'request-timeout') } : {}),
     ...(values['allowed-host'] ? { allowedHosts: values['allowed-host'] } : {}),
+    ...(values['no-console'] ? { console: false } : {}),
   })
   for (const spec of faults) local.faults.add(spec)
 } catch (e) {
@@ -143,6 +146,8 @@ const server = await serve(logged, { port, host }).catch((e: Error & { code?: st
 // A key of the user's own is not echoed (terminals and CI logs keep what is printed).
 process.stdout.write(`AGB Local listening on ${server.url}\nexport AGB_ENDPOINT=${server.url}\n` +
   `export AGB_API_KEY=${values['api-key'] ? '<the key given with --api-key>' : DEV_API_KEY}\n`)
+// A one-time link: the console's cookie is set by opening it, the API key never goes in a URL.
+if (!values['no-console']) process.stdout.write(`Console: ${local.consoleLink(server.url)}\n`)
 if (faults.length) process.stdout.write(`${faults.length} fault(s) queued: ${(values.fault ?? []).join('; ')}\n`)
 for (const line of pending) process.stdout.write(`${line}\n`)
 pending = null

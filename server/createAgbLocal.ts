@@ -1,6 +1,7 @@
 import { createCdpGateway } from './browser/createCdpGateway.ts'
 import { stopSessionBrowser } from './browser/sessionBrowsers.ts'
 import { resolveConfig } from './config.ts'
+import { createConsole } from './console/createConsole.ts'
 import { createHandler } from './createHandler.ts'
 import { createFaults } from './faults/createFaults.ts'
 import { createSessionStore } from './sessions/createSessionStore.ts'
@@ -23,7 +24,10 @@ export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
   const store = createSessionStore(config)
   const requests: RecordedRequest[] = []
   const faults = createFaults()
-  const handler = createHandler({ config, store, requests, faults })
+  // The console (unless `console: false`) answers /console/… and records every other request.
+  const consoleUi = options.console === false ? undefined : createConsole({ config, store, faults })
+  const api = createHandler({ config, store, requests, faults: consoleUi?.faults ?? faults })
+  const handler = consoleUi ? consoleUi.wrap(api) : api
   const oss = attachStorage(config, store, handler)
   const gateway = createWsGateway({ config, store, requests })
   store.onRelease((session) => gateway.closeSession(session))
@@ -46,8 +50,13 @@ export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
     servePolicy: Object.freeze({ maxConnections: config.maxConnections, requestTimeoutMs: config.requestTimeoutMs, allowedHosts: Object.freeze([...config.allowedHosts]) }),
     openSockets: (sessionId) => gateway.openSockets(sessionId),
     dropSockets: (sessionId) => gateway.dropSockets(sessionId),
+    consoleLink: (baseUrl) => {
+      if (!consoleUi) throw new Error('consoleLink: this AGB Local was created with console: false (the CLI\'s --no-console)')
+      return consoleUi.link(baseUrl)
+    },
     close: () => {
       faults.closeAll()
+      consoleUi?.close()
       gateway.closeAll()
       cdp.closeAll()
       return (closing ??= store.closeAll())

@@ -77,6 +77,12 @@ export interface AgbLocalOptions {
   allowedHosts?: string[]
   /** Receives operational lines (warnings, releases). Default: silent. */
   log?: (line: string) => void
+  /**
+   * The web console at `/console/` (`/` redirects there): live sessions, every API and tool
+   * call, processes, files, resource use, faults. Reached through a one-time sign-in link from
+   * {@link AgbLocal.consoleLink}. `false` turns it off (the paths then answer like unknown API paths). Default `true`.
+   */
+  console?: boolean
 }
 
 /** What an injected fault does to a matching request (see {@link Faults.add}). */
@@ -209,6 +215,13 @@ export interface AgbLocal {
    * @returns how many sockets were dropped
    */
   dropSockets(sessionId?: string): number
+  /**
+   * A one-time sign-in link to the console on the server at `baseUrl` (e.g. `server.url`):
+   * `<baseUrl>/console/login?t=<token>`. Opening it sets an HttpOnly, SameSite=Strict cookie on
+   * `/console` and redirects to the console; the link then stops working. Valid 24 hours.
+   * @throws Error when the console is off (`console: false`)
+   */
+  consoleLink(baseUrl: string): string
   /** Closes every WebSocket (1001), releases every session (killing its processes) and removes the directories it created. */
   close(): Promise<void>
 }
