@@ -62,7 +62,7 @@ export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
     recordBodyLimit: options.recordBodyLimit ?? 4096,
-    maxConnections: options.maxConnections ?? 256,
+    maxConnections: options.maxConnections ?? 512,
     maxSocketsPerSession: options.maxSocketsPerSession ?? 8,
     maxSockets: options.maxSockets ?? 128,
     maxObjectBytes: options.maxObjectBytes ?? 1024 * 1024 * 1024,

@@ -26,7 +26,7 @@ export interface Server {
   close(): Promise<void>
 }
 
-const DEFAULT_POLICY: ServePolicy = { maxConnections: 256, requestTimeoutMs: 30_000, allowedHosts: [] }
+const DEFAULT_POLICY: ServePolicy = { maxConnections: 512, requestTimeoutMs: 30_000, allowedHosts: [] }
 /**
  * Idle keep-alive connections: answers advertise `Keep-Alive: timeout=5`, and clients that
  * honour it stop reusing a connection after 3 s (undici: the hint minus 2 s); the server closes

@@ -48,7 +48,8 @@ export interface AgbLocalOptions {
   limits?: LimitsOption | false
   /**
    * TCP connections `serve()` keeps open at once, HTTP keep-alive and WebSockets alike. One more
-   * is answered HTTP 503 (`Retry-After: 1`) and closed. Default 256.
+   * is answered HTTP 503 (`Retry-After: 1`) and closed. Default 512 (one client running 200
+   * sessions at once was measured using up to 221).
    */
   maxConnections?: number
   /** Open WebSockets per session; one more is refused with HTTP 429 before the handshake. Default 8. */

@@ -38,7 +38,7 @@ async function started(options: Parameters<typeof createAgbLocal>[0] = {}): Prom
  */
 async function exchange(port: number, method: string, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; text: string; json: any }> {
   const conn = await rawConnect(port, requestHead(method, path, { host: `127.0.0.1:${port}`, ...headers, connection: 'close', 'content-length': Buffer.byteLength(body) }) + body)
-  await Promise.race([conn.closed, sleep(10_000)])
+  await Promise.race([conn.closed, sleep(30_000)])
   conn.socket.destroy()
   const text = conn.received()
   const head = text.slice(0, text.indexOf('\r\n\r\n'))
@@ -59,6 +59,14 @@ async function exchange(port: number, method: string, path: string, headers: Rec
     json = JSON.parse(Buffer.from(payload, 'latin1').toString('utf8'))
   } catch {}
   return { status: conn.status(), text, json }
+}
+
+/** Waits until the server answers a request again (not 503, not dropped), for at most 10 s. */
+async function servedAgain(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (![0, 503].includes((await exchange(port, 'GET', '/resource/none', {})).status)) return
+    await sleep(100)
+  }
 }
 
 async function createSession(port: number, local: AgbLocal): Promise<Record<string, string>> {
@@ -205,10 +213,23 @@ describe('connection and WebSocket caps', () => {
     const again = await rawConnect(port, requestHead('GET', '/sdk/ListSession', { host: `127.0.0.1:${port}`, authorization: `Bearer ${local.apiKey}` }))
     const after = await again.answered()
     for (const c of [...held, again]) c.socket.destroy()
-    // The server sees those closes a moment later: wait until a slot is free for the next test.
-    for (let i = 0; i < 50 && (await exchange(port, 'GET', '/resource/none', {})).status === 503; i++) await sleep(100)
+    // The server sees those closes a moment later: the next test needs the slots.
+    await servedAgain(port)
     row('7th connection while maxConnections (6) are open', '503 + Retry-After, closed; served once a slot frees', `${status}, closed after ${closedIn.toFixed(0)} ms; then ${after}`)
     expect(after).toBe(200)
+  })
+
+  it('drops connections beyond twice maxConnections without reading them', async () => {
+    const held = await Promise.all(Array.from({ length: 12 }, () => rawConnect(port))) // 6 served + 6 to be answered 503
+    const dropped = await rawConnect(port, requestHead('GET', '/sdk/ListSession', { host: `127.0.0.1:${port}`, authorization: `Bearer ${local.apiKey}` }))
+    const closedIn = await Promise.race([dropped.closed, sleep(5_000).then(() => -1)])
+    const answer = dropped.received()
+    for (const c of [...held, dropped]) c.socket.destroy()
+    await servedAgain(port)
+    row('13th connection while 12 (twice maxConnections) are open', 'dropped at once, unanswered', `closed after ${closedIn.toFixed(0)} ms, ${answer.length} bytes answered`)
+    expect(closedIn).toBeGreaterThanOrEqual(0)
+    expect(closedIn).toBeLessThan(1_000)
+    expect(answer).toBe('')
   })
 
   it('refuses WebSockets beyond maxSocketsPerSession (429) and beyond maxSockets (503)', async () => {
