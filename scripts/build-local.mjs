@@ -35,3 +35,5 @@ await types.write({ file: `${out}/index.d.mts`, format: 'es' })
 await types.close()
 const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
 for (const file of walk('server').filter((f) => /\.(py|cjs|sh|java|R)$/.test(f))) copyFileSync(file, join(out, file.split('/').pop()))
+// The console's page (server/console/consoleAssets.ts reads it from next to the bundle).
+for (const name of ['console.html', 'console.css', 'console.js']) copyFileSync(join('server/console', name), join(out, name))

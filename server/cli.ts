@@ -146,9 +146,9 @@ const server = await serve(logged, { port, host }).catch((e: Error & { code?: st
 // A key of the user's own is not echoed (terminals and CI logs keep what is printed).
 process.stdout.write(`AGB Local listening on ${server.url}\nexport AGB_ENDPOINT=${server.url}\n` +
   `export AGB_API_KEY=${values['api-key'] ? '<the key given with --api-key>' : DEV_API_KEY}\n`)
+if (faults.length) process.stdout.write(`${faults.length} fault(s) queued: ${(values.fault ?? []).join('; ')}\n`)
 // A one-time link: the console's cookie is set by opening it, the API key never goes in a URL.
 if (!values['no-console']) process.stdout.write(`Console: ${local.consoleLink(server.url)}\n`)
-if (faults.length) process.stdout.write(`${faults.length} fault(s) queued: ${(values.fault ?? []).join('; ')}\n`)
 for (const line of pending) process.stdout.write(`${line}\n`)
 pending = null
 

@@ -107,7 +107,8 @@ function renderDetailHead() {
   if (!s) return
   $('detail-title').textContent = s.id
   const live = !s.releasedAt && s.status === 'RUNNING'
-  for (const el of [$('release'), $('run-button'), $('files-open'), $('files-up'), $('screenshot-refresh')]) el.disabled = !live
+  for (const el of [$('release'), $('files-open'), $('files-up'), $('screenshot-refresh')]) el.disabled = !live
+  $('run-button').disabled = !live || state.running === s.id
   $('screenshot-section').hidden = !s.browser
   renderTimes()
 }

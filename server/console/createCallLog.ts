@@ -158,14 +158,17 @@ export function createCallLog(redact: (text: string) => string): CallLog {
           res = await marks.run(mark, () => handler(req))
         } catch (e) {
           const durationMs = Math.round(performance.now() - started)
-          void describeRequest(copy, url).then((info) => add({ ...base, ...info, durationMs, status: 0, ok: false,
+          void copy?.body?.cancel().catch(() => {})
+          void describeRequest(undefined, url).then((info) => add({ ...base, ...info, durationMs, status: 0, ok: false,
             error: 'no answer: the connection was dropped or the client went away', ...(mark.fault ? { fault: mark.fault } : {}) }))
           throw e
         }
         const durationMs = Math.round(performance.now() - started)
-        // A refused request (auth, size) never had its body read: leave the copy unread too.
-        const refused = res.status === 401 || res.status === 403 || res.status === 413
-        const request = refused ? (void copy?.body?.cancel().catch(() => {}), describeRequest(undefined, url)) : describeRequest(copy, url)
+        // A body the API did not read in full (a refused request, one over the size cap) is not
+        // read for the console either: an unauthenticated sender must not make AGB Local take its bytes.
+        const readable = req.bodyUsed && res.status !== 413
+        if (!readable) void copy?.body?.cancel().catch(() => {})
+        const request = describeRequest(readable ? copy : undefined, url)
         // Only JSON envelopes are copied: an unread copy of a large download would be buffered whole.
         const isEnvelope = ENVELOPE_PATHS.test(url.pathname) && /json/.test(res.headers.get('content-type') ?? '')
         const answer = describeAnswer(res, isEnvelope ? res.clone() : undefined, url.pathname)
