@@ -99,7 +99,7 @@ export interface SandboxFs {
    * it (the sandbox's read-only host binds, /proc, /dev) not entered, at most `limit` entries.
    */
   diskUsage(path: string, options: { limit: number }): Promise<number>
-  /** Walks a tree without following links below it. */
+  /** Walks a tree without following links or entering other mounts (read-only host binds, /proc, /dev) below it. */
   walk(path: string, options: WalkOptions): Promise<WalkResult>
   /** A regular file as a stream, pulled chunk by chunk (bounded memory). */
   openRead(path: string): Promise<{ size: number; stream: Readable }>

@@ -23,7 +23,8 @@
 #   mkdir  {path}  (with parents)   move {source, destination}   remove {path} (trees too)
 #   list   {path} -> {notDir} | {}; parts {entries: [[name, isDir], ...]} (links followed)
 #   walk   {path, want: search|snapshot|files, limit, skip, match, maxMatches}
-#          -> {top (real path), type, missing?} ; parts {entries}: depth first, name order, links not entered
+#          -> {top (real path), type, missing?} ; parts {entries}: depth first, name order, links
+#          and other mounts (the read-only host binds, /proc, /dev) not entered
 #   du     {path, limit} -> {bytes}  allocated below path, links not followed, other mounts not entered
 import os
 import errno as _errno
@@ -356,6 +357,10 @@ def _fs_walk(req, part):
     match = _matcher(req['match']) if req.get('match') else None
     parts = _Parts(part)
     state = {'seen': 0, 'matches': 0}
+    # Like `find -xdev`: mounts below the walked directory (the sandbox's read-only host binds,
+    # /proc, /dev) are listed but not entered, as the session's own files are what is asked for.
+    mounts = _mount_points()
+    mounts.discard(top)
 
     def visit(host, rel):
         try:
@@ -393,11 +398,11 @@ def _fs_walk(req, part):
                         parts.add(child, len(child))
                 except OSError:
                     pass
-            if is_dir and not visit(entry.path, child):
+            if is_dir and entry.path not in mounts and not visit(entry.path, child):
                 return False
         return True
 
-    visit(path, '')
+    visit(top, '')
     parts.flush()
     return out
 

@@ -194,6 +194,16 @@ describe('search_files / read_multiple_files', () => {
     expect(await toolError(id, 'search_files', { path: '/nope', pattern: '*' })).toMatch(/no such file/i)
   })
 
+  it('searches the session\'s own files from /, not the read-only host binds, /proc or /dev', async () => {
+    const id = await api.createSession()
+    await ok(id, 'write_file', { path: '/tmp/python3-notes.txt', content: 'x' })
+    const found = (await ok(id, 'search_files', { path: '/', pattern: 'python3*' })).split('\n')
+    expect(found).toContain('/tmp/python3-notes.txt')
+    expect(found.filter((p) => p.startsWith('/usr/') || p.startsWith('/proc/') || p.startsWith('/dev/'))).toEqual([])
+    expect(await ok(id, 'search_files', { path: '/', pattern: 'cmdline' })).toBe('No matches found')
+    expect((await ok(id, 'search_files', { path: '/usr/bin', pattern: 'python3' })).split('\n')).toContain('/usr/bin/python3') // asked for: searched
+  })
+
   it('reads several files in "<path>: <content>" blocks separated by ---, with per-file errors', async () => {
     const id = await api.createSession()
     await ok(id, 'write_file', { path: '/tmp/a.txt', content: 'first\nfile' })
