@@ -11,7 +11,7 @@ import { readMultipleFilesTool } from './readMultipleFilesTool.ts'
 import { searchFilesTool } from './searchFilesTool.ts'
 import { writeFileTool } from './writeFileTool.ts'
 
-/** The file system tools of PROTOCOL §5.3, all confined to the session root. */
+/** The file system tools of PROTOCOL §5.3, each performed inside the session's sandbox (see SandboxFs). */
 export const fileTools: readonly Tool[] = [
   readFileTool, writeFileTool, getFileInfoTool, listDirectoryTool, createDirectoryTool, moveFileTool,
   deleteFileTool, editFileTool, searchFilesTool, readMultipleFilesTool, getFileChangeTool,
