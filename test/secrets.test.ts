@@ -256,6 +256,7 @@ describe.each(TRANSPORTS)('secrets over %s', (transport) => {
       all['console.log %o'] = format('%o', c)
       return all
     }
+    expect(clients.length).toBeGreaterThan(0)
     const found = clients.flatMap((c, i) => shownSecrets(`client #${i + 1}`, views(c), secrets()))
     expect(found).toEqual([])
   })
