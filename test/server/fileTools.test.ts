@@ -261,6 +261,19 @@ describe('one file system for every tool', () => {
   })
 })
 
+describe('ownership', () => {
+  it('gives files and directories the tools create the sandbox user as owner, as the shell does', async () => {
+    const id = await api.createSession()
+    await ok(id, 'write_file', { path: '/tmp/tool/dir/by-tool.txt', content: 'x' })
+    await ok(id, 'create_directory', { path: '/tmp/made' })
+    const res = await api.shell(id, 'touch /tmp/by-shell.txt; stat -c "%u:%g %n" /tmp/by-shell.txt /tmp/tool /tmp/tool/dir /tmp/tool/dir/by-tool.txt /tmp/made')
+    const owners = res.stdout.trim().split('\n').map((l) => l.split(' ')[0])
+    expect(owners, res.stdout + res.stderr).toEqual(Array(5).fill(owners[0]))
+    expect(owners[0]).not.toBe('0:0')
+    expect(await ok(id, 'get_file_info', { path: '/tmp/tool/dir/by-tool.txt' })).toMatch(/^owner: user$/m)
+  })
+})
+
 describe('confinement to the session root', () => {
   const hostSecret = join(dataDir, 'host-secret.txt')
   writeFileSync(hostSecret, 'HOST SECRET')
