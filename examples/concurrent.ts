@@ -5,12 +5,12 @@
 //   AGB_API_KEY=... npx tsx examples/concurrent.ts
 //
 // Configuration: AGB_API_KEY (required), AGB_ENDPOINT (e.g. an AGB Local URL), AGB_IMAGE_ID.
-import { clientFromEnv, runCode, withSession } from 'agb-micro'
+import { clientFromEnv, runCode, withSession, type Language } from 'agb-micro'
 
 const client = clientFromEnv(process.env)
 const imageId = process.env.AGB_IMAGE_ID ?? 'agb-code-space-1'
 
-const tasks = [
+const tasks: Array<{ code: string; language?: Language }> = [
   { code: "print('Task 1:', sum(range(10)))" },
   { code: "console.log('Task 2:', [1, 2, 3].map((x) => x * 2).join(','))", language: 'javascript' },
   { code: "import platform\nprint('Task 3:', platform.system())" },

@@ -11,7 +11,7 @@
 //   curl -s localhost:8788 -d '{"code":"print(6 * 7)"}'
 //
 // Configuration: AGB_API_KEY (required), AGB_ENDPOINT (e.g. an AGB Local URL), AGB_IMAGE_ID.
-import { clientFromEnv, isAgbError, runCode, withSession } from 'agb-micro'
+import { clientFromEnv, isAgbError, runCode, withSession, type Language } from 'agb-micro'
 
 /** Environment-like configuration: a Worker's `env`, `process.env`, `Deno.env.toObject()`. */
 export type Env = Record<string, unknown>
@@ -24,7 +24,8 @@ export default async function handler(request: Request, env: Env = globalThis.pr
   if (typeof body?.code !== 'string' || (body.language !== undefined && typeof body.language !== 'string')) {
     return Response.json({ error: 'expected a JSON body { code: string, language?: string }' }, { status: 400 })
   }
-  const { code, language = 'python' } = body as { code: string; language?: string }
+  // An unknown language is refused by runCode itself (invalid_input, answered 400 below).
+  const { code, language = 'python' } = body as { code: string; language?: Language }
   const imageId = typeof env.AGB_IMAGE_ID === 'string' ? env.AGB_IMAGE_ID : 'agb-code-space-1'
   try {
     const result = await withSession(client, { imageId }, (session) => runCode(client, session, code, { language }))

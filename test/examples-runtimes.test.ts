@@ -87,7 +87,7 @@ describe('examples in Node (tsx)', () => {
   it('concurrent.ts reports each failed task and exits non-zero (an unknown image)', async () => {
     const run = await runProcess(join(BIN, 'tsx'), ['examples/concurrent.ts'], { env: { ...agbEnv(), AGB_IMAGE_ID: 'no-such-image' } })
     expect(run.code, describeRun('concurrent.ts', run)).toBe(1)
-    expect(run.stdout.match(/^Session unknown: failed: .*Invalid image_id: no-such-image \(request \S+\)$/gm)).toHaveLength(3)
+    expect(run.stdout.match(/^Session unknown: failed: .*Invalid image_id: no-such-image \((?:[A-Z]+ \S+, )?request \S+\)$/gm)).toHaveLength(3)
     expectLines(run, /^0\/3 tasks succeeded/m)
     expectNoLiveSessions()
   })

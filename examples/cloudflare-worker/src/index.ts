@@ -5,7 +5,7 @@
 //   POST   /sessions               {"name":"demo"}   create a session, store its id under "demo"
 //   POST   /sessions/demo/run      body: the code    run it (?language=javascript; default python)
 //   DELETE /sessions/demo                            delete the session and forget it
-import { attachSession, clientFromEnv, createSession, deleteSession, isAgbError, runCode } from 'agb-micro'
+import { attachSession, clientFromEnv, createSession, deleteSession, isAgbError, runCode, type Language } from 'agb-micro'
 
 // A `type`, not an `interface`: clientFromEnv takes a Record<string, unknown>.
 export type Env = {
@@ -55,7 +55,8 @@ export default {
       if (request.method === 'POST' && action === 'run') {
         // A handle from the stored id, without any request (runCode also takes the bare id).
         const session = attachSession(client, id)
-        const language = url.searchParams.get('language') ?? 'python'
+        // An unknown language is refused by runCode itself (invalid_input).
+        const language = (url.searchParams.get('language') ?? 'python') as Language
         const result = await runCode(client, session, await request.text(), { language })
         return json({ name, id, stdout: result.stdout, stderr: result.stderr, text: result.text ?? null, error: result.error ?? null })
       }
