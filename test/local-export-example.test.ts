@@ -12,7 +12,7 @@ describe('examples/testing', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'))
     const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
       const child = execFile(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', 'examples/testing/vitest.config.ts', '--reporter=json'],
-        { cwd: root, env: { ...env, NO_COLOR: '1' }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (_e, out, err) => resolve({ stdout: out, stderr: err, code: child.exitCode }))
+        { cwd: root, env: { ...env, NO_COLOR: '1' }, timeout: 540_000, maxBuffer: 16 * 1024 * 1024 }, (_e, out, err) => resolve({ stdout: out, stderr: err, code: child.exitCode }))
     })
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { numPassedTests: number; numFailedTests: number; testResults: { assertionResults: { title: string; status: string }[] }[] }
     const results = report.testResults.flatMap((f) => f.assertionResults.map((a) => `${a.status}: ${a.title}`))
@@ -23,5 +23,5 @@ describe('examples/testing', () => {
       'passed: deletes its session even when it fails',
     ])
     expect(code).toBe(0)
-  }, 300_000)
+  }, 600_000)
 })

@@ -31,7 +31,7 @@ export interface LocalBrowser {
   attachClient(ws: WebSocket): boolean
   /** Sends a CDP command of AGB Local's own. @throws Error with the browser's error message */
   command(method: string, params?: Record<string, unknown>, sessionId?: string): Promise<Record<string, unknown>>
-  /** Screenshot of the page the client drove last (else the first page). */
+  /** Screenshot of the page the client drove last (else the first page), brought to the front if it was in the background. */
   screenshot(format: 'png' | 'jpeg'): Promise<PageScreenshot>
   /** Closes the browser (Browser.close, then SIGKILL) and the relayed client; idempotent. */
   stop(reason: string): Promise<void>

@@ -24,7 +24,7 @@ export interface LaunchBrowserOptions {
 }
 
 /** Generous: the first start on a busy 2-core machine reads a 300 MB binary. */
-const START_TIMEOUT_MS = 45_000
+const START_TIMEOUT_MS = 90_000
 const COMMAND_TIMEOUT_MS = 30_000
 /** A single DevTools message larger than this (a runaway page) stops the browser. */
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024
@@ -258,6 +258,9 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
     }
     ownSessions.add(sessionId)
     try {
+      // A background tab renders no frames, so capturing it would wait forever: bring it forward.
+      const visibility = await command('Runtime.evaluate', { expression: 'document.visibilityState', returnByValue: true }, sessionId)
+      if ((visibility.result as { value?: unknown } | undefined)?.value === 'hidden') await command('Page.bringToFront', {}, sessionId)
       const shot = await command('Page.captureScreenshot', format === 'jpeg' ? { format, quality: 80 } : { format }, sessionId)
       const data = String(shot.data ?? '')
       return { data, mimeType: format === 'jpeg' ? 'image/jpeg' : 'image/png', ...(format === 'png' ? pngSize(data) : {}) }

@@ -44,7 +44,7 @@ async function upgradeStatus(url: string): Promise<number> {
   })
 }
 
-describe('browser sessions', () => {
+describe('browser sessions', { timeout: 180_000 }, () => {
   it('are driven by Playwright over CDP: navigate to a page AGB Local serves, read its title, take a screenshot', async () => {
     const { id, url } = await browserSession()
     expect(url).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:${server.port}/cdp/${id}/devtools/browser/[0-9a-f]{32}$`))
@@ -69,9 +69,11 @@ describe('browser sessions', () => {
       const other = await browser.contexts()[0]!.newPage()
       await other.setViewportSize({ width: 500, height: 300 })
       await other.goto('data:text/html,<title>other</title>')
-      expect((await api.callTool(id, 'screenshot', {})).doc).toMatchObject({ width: 500, height: 300 })
+      const front = await api.callTool(id, 'screenshot', {})
+      expect(front.doc, front.text).toMatchObject({ width: 500, height: 300 })
       await page.evaluate(() => 1)
-      expect((await api.callTool(id, 'screenshot', {})).doc).toMatchObject({ width: 640, height: 480 })
+      const back = await api.callTool(id, 'screenshot', {})
+      expect(back.doc, back.text).toMatchObject({ width: 640, height: 480 })
       // Playwright keeps working after AGB Local's own DevTools commands, and never saw them.
       expect(await page.evaluate(() => document.title)).toBe('AGB Local test page')
       expect(browser.contexts().flatMap((c) => c.pages())).toContain(page)
@@ -139,7 +141,7 @@ describe('browser sessions', () => {
     const disconnected = new Promise<void>((resolve) => browser.once('disconnected', () => resolve()))
     await api.post('/mcp/releaseSessionAsync', { sessionId: id })
     await disconnected
-    await waitFor(() => pidsMatching(marker).length === 0, 15_000)
+    await waitFor(() => pidsMatching(marker).length === 0, 60_000)
     expect(await upgradeStatus(url)).toBe(404)
   })
 
@@ -156,14 +158,14 @@ describe('browser sessions', () => {
     } finally {
       await first.close()
     }
-    await waitFor(async () => (await upgradeStatus(a.url)) === 101, 10_000) // free again once the first left
+    await waitFor(async () => (await upgradeStatus(a.url)) === 101, 60_000) // free again once the first left
   })
 
   it('stops with stopChrome and starts again with /browser/init', async () => {
     const { id, url, marker } = await browserSession()
     const stop = await api.callTool(id, 'stopChrome', {})
     expect(stop.isError).toBe(false)
-    await waitFor(() => pidsMatching(marker).length === 0, 15_000)
+    await waitFor(() => pidsMatching(marker).length === 0, 60_000)
     expect(await upgradeStatus(url)).toBe(404)
     const link = await api.post(`/internet/getCdpLink?sessionId=${id}`, {})
     expect(link.json).toMatchObject({ success: false, code: 'BrowserNotStarted' })
@@ -194,26 +196,26 @@ describe('browser sessions', () => {
     } finally {
       rmSync(file, { force: true })
     }
-  }, 120_000)
+  })
 
   it('keeps its session from going idle while a DevTools client drives the browser', async () => {
-    const id = await api.createSession({ timeout: 2 }, 'agb-browser-use-1') // idle release after 2 s
+    const id = await api.createSession({ timeout: 4 }, 'agb-browser-use-1') // idle release after 4 s
     expect((await api.post(`/browser/init?sessionId=${id}`, {})).json.success).toBe(true)
     const browser = await chromium.connectOverCDP((await api.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.data.url)
     try {
       const page = await browser.contexts()[0]!.newPage()
-      const until = Date.now() + 4500
+      const until = Date.now() + 9000 // over twice the idle timeout, only DevTools traffic
       while (Date.now() < until) {
         await page.evaluate(() => 1)
-        await new Promise((r) => setTimeout(r, 300))
+        await new Promise((r) => setTimeout(r, 200))
       }
       expect((await api.post('/mcp/getSessionInfo', { sessionId: id })).json.data.status).toBe('RUNNING')
     } finally {
       await browser.close()
     }
     // Left alone, it is released as usual.
-    await waitFor(async () => (await api.post('/mcp/getSessionInfo', { sessionId: id })).json.data?.status !== 'RUNNING', 15_000)
-  }, 60_000)
+    await waitFor(async () => (await api.post('/mcp/getSessionInfo', { sessionId: id })).json.data?.status !== 'RUNNING', 60_000)
+  })
 
   it('reports a browser killed from inside the sandbox as stopped, and starts a new one', async () => {
     const { id, url, marker } = await browserSession()
@@ -221,7 +223,7 @@ describe('browser sessions', () => {
     const disconnected = new Promise<void>((resolve) => browser.once('disconnected', () => resolve()))
     await api.shell(id, `kill -9 $(pgrep -f ${marker}) 2>/dev/null; true`)
     await disconnected
-    await waitFor(async () => (await api.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.code === 'BrowserNotStarted', 10_000)
+    await waitFor(async () => (await api.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.code === 'BrowserNotStarted', 60_000)
     expect((await api.post(`/browser/init?sessionId=${id}&persistentPath=/tmp/${marker}`, {})).json.success).toBe(true)
     const again = await chromium.connectOverCDP((await api.post(`/internet/getCdpLink?sessionId=${id}`, {})).json.data.url)
     expect(again.isConnected()).toBe(true)
@@ -259,7 +261,7 @@ describe('browser sessions', () => {
   })
 })
 
-describe('images', () => {
+describe('images', { timeout: 180_000 }, () => {
   it('accepts every documented image id, and custom ids given with images', async () => {
     for (const imageId of ['agb-code-space-1', 'agb-code-space-2', 'agb-browser-use-1', 'agb-computer-use-ubuntu-2204']) {
       const id = await api.createSession({}, imageId)
@@ -309,14 +311,14 @@ describe('images', () => {
   })
 })
 
-describe('getSession', () => {
+describe('getSession', { timeout: 180_000 }, () => {
   it('answers code "ok" as the service does', async () => {
     const id = await api.createSession()
     expect((await api.post('/mcp/getSession', { sessionId: id })).json).toMatchObject({ success: true, code: 'ok' })
   })
 })
 
-describe('browser sessions without network', () => {
+describe('browser sessions without network', { timeout: 180_000 }, () => {
   it('still drive their browser over the relay (the sandbox has its own network namespace)', async () => {
     const offline = createAgbLocal({ network: false })
     const offlineServer = await serve(offline)
@@ -339,7 +341,7 @@ describe('browser sessions without network', () => {
   })
 })
 
-describe('getLink without network', () => {
+describe('getLink without network', { timeout: 180_000 }, () => {
   it('fails saying why instead of returning a URL where nothing can answer', async () => {
     const offline = createAgbLocal({ network: false })
     try {
@@ -355,7 +357,7 @@ describe('getLink without network', () => {
   })
 })
 
-describe('browser sessions without isolation', () => {
+describe('browser sessions without isolation', { timeout: 180_000 }, () => {
   it('work as plain host processes too (isolation none)', async () => {
     const plain = createAgbLocal({ isolation: 'none' })
     const plainServer = await serve(plain)
