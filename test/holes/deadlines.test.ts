@@ -37,8 +37,9 @@ const CALLS: Array<[string, number, (client: sdk.Client, o: sdk.RequestOptions) 
 ]
 
 /** How the call settled, and when; a call still pending after SETTLES_WITHIN is a hang (the test fails fast). */
-async function settle(p: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+async function settle(start: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const started = performance.now()
+  const p = start()
   let guard: ReturnType<typeof setTimeout> | undefined
   const hung = new Promise<Error>((resolve) => {
     guard = setTimeout(() => resolve(new Error(`still pending after ${SETTLES_WITHIN} ms: the deadline did not hold`)), SETTLES_WITHIN)
@@ -61,7 +62,7 @@ describe.each([
   const client = sdk.createClient({ apiKey: 'akm-test', endpoint: 'http://agb.invalid', fetch })
 
   it.each(CALLS)('%s rejects with timeout when its timeout (%i ms) passes', async (name, timeout, call) => {
-    const { error, ms } = await settle(call(client, { timeout, retry: false }))
+    const { error, ms } = await settle(() => call(client, { timeout, retry: false }))
     expect(sdk.isAgbError(error, 'timeout'), `${name}: ${String(error)}`).toBe(true)
     expect(ms).toBeGreaterThanOrEqual(timeout - 20)
     expect(ms).toBeLessThan(SETTLES_WITHIN)
@@ -70,14 +71,14 @@ describe.each([
   it.each(CALLS)('%s rejects with aborted when the caller aborts', async (name, _timeout, call) => {
     const controller = new AbortController()
     setTimeout(() => controller.abort(), TIMEOUT)
-    const { error, ms } = await settle(call(client, { signal: controller.signal, timeout: 60_000 }))
+    const { error, ms } = await settle(() => call(client, { signal: controller.signal, timeout: 60_000 }))
     expect(sdk.isAgbError(error, 'aborted'), `${name}: ${String(error)}`).toBe(true)
     expect(ms).toBeLessThan(SETTLES_WITHIN)
   })
 
   it('the client-wide timeout bounds a call that sets none', async () => {
     const short = sdk.createClient({ apiKey: 'akm-test', endpoint: 'http://agb.invalid', fetch, timeout: TIMEOUT })
-    const { error, ms } = await settle(sdk.getSessionStatus(short, 'sess-1'))
+    const { error, ms } = await settle(() => sdk.getSessionStatus(short, 'sess-1'))
     expect(sdk.isAgbError(error, 'timeout'), String(error)).toBe(true)
     expect(ms).toBeLessThan(SETTLES_WITHIN)
   })
