@@ -30,7 +30,7 @@ describe.each(TRANSPORTS)('runCode and exec over %s', (transport) => {
 
   it('runs javascript with state, via the js alias', async () => {
     await runCode(h.client, session, 'globalThis.n = 20', { language: 'js' })
-    expect((await runCode(h.client, session, 'n + 22', { language: 'JavaScript' })).text).toBe('42')
+    expect((await runCode(h.client, session, 'n + 22', { language: 'JavaScript' as 'javascript' } /* case-insensitive at run time */)).text).toBe('42')
   })
 
   it('stops code at its timeout and reports it, then keeps working', async () => {
