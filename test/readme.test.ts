@@ -183,7 +183,8 @@ afterAll(async () => {
   await local?.close()
 })
 
-describe('README code blocks run against AGB Local', () => {
+// Blocks run side by side (each in its own process against the one AGB Local).
+describe.concurrent('README code blocks run against AGB Local', () => {
   it('the README has code blocks to check', () => {
     expect(CODE.length).toBeGreaterThan(0)
   })

@@ -55,7 +55,8 @@ async function settle(start: () => Promise<unknown>): Promise<{ error: unknown; 
   return { error, ms: performance.now() - started }
 }
 
-describe.each([
+// Stateless (no server, nothing shared): the calls wait side by side.
+describe.concurrent.each([
   ['never answers', neverAnswers],
   ['stalls in the body', stallsInBody],
 ] as const)('a fetch that ignores its signal and %s', (_name, fetch) => {
