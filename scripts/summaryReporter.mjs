@@ -2,7 +2,8 @@
 // the tests' own console output, then at the end every failure (file › test and the first lines
 // of its error), the skipped tests with their reasons, and the counts, taken from vitest's own
 // test states so they match vitest's summary. Files that failed to load and errors outside any
-// test are counted separately (they hold no test to count as failed) and named as such.
+// test are counted separately (they hold no test to count as failed) and named as such, and
+// so are errors in beforeAll/afterAll hooks (vitest fails their file but counts no failed test).
 // The counts are also written to .tmp/vitest-summary.json for scripts/test.mjs.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { relative } from 'node:path'
@@ -33,6 +34,7 @@ export default class SummaryReporter {
     this.failures = []
     this.skips = []
     this.brokenFiles = []
+    this.hookErrors = []
     this.counts = { passed: 0, failed: 0, skipped: 0 }
   }
 
@@ -65,20 +67,19 @@ export default class SummaryReporter {
       process.stdout.write(`✗ ${file}: failed to load\n`)
       return
     }
-    if (moduleErrors.length) {
-      // Errors in a file's hooks (beforeAll/afterAll) with tests present: vitest fails the file.
-      this.failures.push({ title: `${file} › (a hook outside the tests)`, lines: moduleErrors.flatMap((e) => describeError(e, this.root)) })
-      n.failed++
-      this.counts.failed++
-    }
-    const parts = [`${n.passed} passed`, n.failed && `${n.failed} failed`, n.skipped && `${n.skipped} skipped`].filter(Boolean)
-    process.stdout.write(`${n.failed ? '✗' : '✓'} ${file}: ${parts.join(', ')} (${seconds} s)\n`)
+    // Errors in beforeAll/afterAll hooks (of the file or of a describe): vitest fails the file
+    // but counts no test as failed (a failed beforeAll skips its tests), so they are counted apart.
+    const hooks = [{ where: '', errors: moduleErrors }, ...[...module.children.allSuites()].map((suite) => ({ where: ` › ${suite.fullName}`, errors: suite.errors() }))]
+      .filter((h) => h.errors.length)
+    for (const h of hooks) this.hookErrors.push({ title: `${file}${h.where} (a beforeAll/afterAll hook)`, lines: h.errors.flatMap((e) => describeError(e, this.root)) })
+    const parts = [`${n.passed} passed`, n.failed && `${n.failed} failed`, n.skipped && `${n.skipped} skipped`, hooks.length && `${hooks.length} hook error${hooks.length === 1 ? '' : 's'}`].filter(Boolean)
+    process.stdout.write(`${n.failed || hooks.length ? '✗' : '✓'} ${file}: ${parts.join(', ')} (${seconds} s)\n`)
   }
 
   onTestRunEnd(_modules, unhandledErrors = [], reason) {
     const out = []
     const unhandled = unhandledErrors.map((e) => ({ title: 'an error outside any test (unhandled)', lines: describeError(e, this.root) }))
-    const problems = [...this.failures, ...this.brokenFiles, ...unhandled]
+    const problems = [...this.failures, ...this.hookErrors, ...this.brokenFiles, ...unhandled]
     if (problems.length) {
       out.push('', `Failures (${problems.length}):`)
       problems.forEach((p, i) => {
@@ -98,6 +99,7 @@ export default class SummaryReporter {
     writeFileSync(`${this.root}/.tmp/vitest-summary.json`, JSON.stringify({
       ...this.counts,
       brokenFiles: this.brokenFiles.length,
+      hookErrors: this.hookErrors.length,
       unhandledErrors: unhandledErrors.length,
       interrupted: reason === 'interrupted',
     }))

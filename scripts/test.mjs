@@ -1,7 +1,7 @@
 // Runs the whole vitest suite with a compact report (scripts/summaryReporter.mjs: a line per
 // file, failures with their first error lines at the end) and prints the one line CI reads:
-// `vitest: N passed, N failed[, N skipped]`, plus the files that failed to load and errors
-// outside any test when there are any. Exits non-zero when anything failed, or no test ran.
+// `vitest: N passed, N failed[, N skipped]` (vitest's own test counts), plus the files that
+// failed to load, failed hooks and errors outside any test when there are any. Exits non-zero when anything failed, or no test ran.
 // Arguments are passed to vitest (e.g. `node scripts/test.mjs test/holes`).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
@@ -27,9 +27,10 @@ try {
 } catch {
   console.error(`No test summary was written: vitest stopped before the end of the run (exit ${run.status ?? run.signal}).`)
 }
-const { passed = 0, failed = 0, skipped = 0, brokenFiles = 0, unhandledErrors = 0 } = summary ?? {}
+const { passed = 0, failed = 0, skipped = 0, brokenFiles = 0, hookErrors = 0, unhandledErrors = 0 } = summary ?? {}
 const extra = [
   brokenFiles && `${brokenFiles} test file${brokenFiles === 1 ? '' : 's'} failed to load`,
+  hookErrors && `${hookErrors} beforeAll/afterAll hook${hookErrors === 1 ? '' : 's'} failed`,
   unhandledErrors && `${unhandledErrors} error${unhandledErrors === 1 ? '' : 's'} outside any test`,
   !summary && 'no summary (vitest crashed)',
 ].filter(Boolean)
