@@ -20,6 +20,7 @@ const LOOPS: Record<string, number> = { context_sync: 5, presigned_transfer: 5, 
 const TOKEN = randomBytes(8).toString('hex')
 const MARK = `CANARY-${TOKEN}` // in every canary file; never sent by the test
 const ONLY = `only-${TOKEN}.txt` // a name that exists in the canary only
+const ONLY_DIR = `onlydir-${TOKEN}` // a directory that exists in the canary only
 
 const dataDir = mkdtempSync(join(tmpdir(), 'agb-race-'))
 const canary = mkdtempSync(join(tmpdir(), 'agb-canary-'))
@@ -32,6 +33,7 @@ for (const f of [...FILES, ONLY]) {
   mkdirSync(join(canary, f, '..'), { recursive: true })
   writeFileSync(join(canary, f), `${MARK} ${f} target\n`)
 }
+mkdirSync(join(canary, ONLY_DIR))
 
 interface Node {
   type: 'dir' | 'file' | 'link' | 'other'
@@ -201,6 +203,12 @@ const attacks: Record<string, (d: string, n: string) => Promise<void>> = {
   async get_file_change(d) {
     const res = await tool('get_file_change', 'get_file_change', { path: d })
     if (res.text.includes(ONLY)) record('get_file_change', 'get_file_change reported a host file')
+  },
+  async shell_cwd(d) {
+    // The working directory exists only in the canary: anything but "No such file" tells the host's.
+    const res = await tool('shell_cwd', 'shell', { command: 'ls -a', cwd: `${d}/${ONLY_DIR}`, timeout_ms: 20_000 })
+    const out = res.isError ? undefined : (JSON.parse(res.text) as { stderr: string; exit_code: number })
+    if (out?.exit_code !== 2 || !out.stderr.endsWith('No such file or directory')) record('shell_cwd', `shell looked at the host directory: ${res.text.slice(0, 120)}`)
   },
   async oss_upload(d, n) {
     await tool('oss_upload', 'oss_upload', { bucket: local.oss.bucket, object: `up/${n}/`, path: d })
