@@ -46,9 +46,9 @@ const RUN_TIMEOUT_S = 120
 const SESSION_API = /^\/console\/api\/sessions\/([^/]+)\/(processes|metrics|files|file|download|screenshot|run|release)$/
 const FAULT_API = /^\/console\/api\/faults\/(\d+)$/
 
-/** Is this path the console's (GET `/`, `/console`, `/console/…`)? Never an API path. */
+/** Is this path the console's (`/`, `/favicon.ico`, `/console`, `/console/…`)? Never an API path. */
 export function isConsolePath(pathname: string): boolean {
-  return pathname === '/' || pathname === '/console' || pathname.startsWith('/console/')
+  return pathname === '/' || pathname === '/favicon.ico' || pathname === '/console' || pathname.startsWith('/console/')
 }
 
 function jsonAnswer(body: unknown, status = 200, redact: (t: string) => string = (t) => t): Response {
@@ -58,7 +58,7 @@ const problem = (status: number, message: string) => jsonAnswer({ error: message
 
 function signInPage(): Response {
   const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>AGB Local console: sign in</title>' +
-    '<link rel="stylesheet" href="/console/console.css"></head><body><main class="signin"><h1>AGB Local console</h1>' +
+    '<link rel="icon" href="data:,"><link rel="stylesheet" href="/console/console.css"></head><body><main class="signin"><h1>AGB Local console</h1>' +
     '<p>You are not signed in. Open the one-time link AGB Local printed when it started (<code>Console: http://…/console/login?t=…</code>), ' +
     'or get a new one from code with <code>local.consoleLink(url)</code>. A link works once.</p></main></body></html>'
   return new Response(html, { status: 401, headers: { ...CONSOLE_HEADERS, 'content-type': 'text/html; charset=utf-8' } })
@@ -269,6 +269,7 @@ export function createConsole(deps: ConsoleDeps): Console {
       if (!cookie) return problem(403, 'this sign-in link was used already, expired or is wrong: ask AGB Local for a new one')
       return new Response(null, { status: 303, headers: { ...CONSOLE_HEADERS, location: '/console/', 'set-cookie': cookie } })
     }
+    if (path === '/favicon.ico') return new Response(null, { status: 204, headers: CONSOLE_HEADERS }) // browsers ask for it on every page
     if (req.method === 'GET' && (path === '/' || path === '/console')) return new Response(null, { status: 302, headers: { ...CONSOLE_HEADERS, location: '/console/' } })
     const asset = req.method === 'GET' && /^\/console\/console\.(css|js)$/.test(path) ? consoleAsset(path.slice('/console/'.length)) : undefined
     if (asset) return asset // the page's code and style: nothing secret

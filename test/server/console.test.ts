@@ -128,7 +128,10 @@ describe('AGB Local console', () => {
     expect(await page.textContent('#run-output')).not.toContain('second')
     await page.locator('#run-output', { hasText: 'second' }).waitFor({ timeout: UI_TIMEOUT })
     await page.locator('#timeline tr', { hasText: '(console)' }).first().waitFor({ timeout: UI_TIMEOUT })
+    await page.evaluate(() => scrollTo(0, 0))
+    await page.locator('#processes td.command').first().waitFor({ timeout: UI_TIMEOUT }) // the kernel
     await shot('3-timeline')
+    await page.screenshot({ path: join(SHOTS, 'readme.png'), clip: { x: 0, y: 0, width: 1360, height: 720 } }) // docs/console.png
   })
 
   it('lists a file written through the SDK and downloads it byte-identical; text files open in the viewer', async () => {
