@@ -1,31 +1,33 @@
-import * as v from 'valibot'
-import { decode, jsonString } from './decode.ts'
-import type { Envelope } from './envelope.ts'
+import { AgbError } from '../errors.ts'
+import { facts, type Envelope } from './envelope.ts'
 
-// `data.contextStatus` is a JSON string of [{ type: 'data', data: '<JSON string of items>' }]:
-// two levels of string encoding.
-const ContextItemsSchema = v.pipe(
-  v.optional(v.nullable(v.looseObject({ contextStatus: v.optional(v.unknown()) }))),
-  v.transform((d) => d?.contextStatus),
-  jsonString,
-  v.optional(v.nullable(v.array(v.looseObject({ type: v.optional(v.string()), data: v.optional(v.unknown()) })))),
-  v.transform((groups) =>
-    (groups ?? []).flatMap((g) => {
-      if (g.type !== undefined && g.type !== 'data') return []
-      let items = g.data
-      if (typeof items === 'string') {
-        try {
-          items = JSON.parse(items)
-        } catch {
-          return []
-        }
-      }
-      return Array.isArray(items) ? (items as Record<string, unknown>[]) : []
-    }),
-  ),
-)
+const parse = (x: unknown): unknown => {
+  if (typeof x !== 'string') return x
+  try {
+    return JSON.parse(x)
+  } catch {
+    return x
+  }
+}
 
-/** The sync task items of a GetContextInfo answer. */
+/**
+ * The sync task items of a GetContextInfo answer. `data.contextStatus` is a JSON string of
+ * `[{ type: 'data', data: '<JSON string of items>' }]`: two levels of string encoding. A missing
+ * status is no items; anything else that is not that shape is an `invalid_response`.
+ */
 export function contextItems(envelope: Envelope): Record<string, unknown>[] {
-  return decode(ContextItemsSchema, envelope.data, envelope)
+  const status = parse((envelope.data as { contextStatus?: unknown } | null | undefined)?.contextStatus)
+  if (status == null) return []
+  if (!Array.isArray(status)) {
+    throw new AgbError('invalid_response', `${envelope.op}: unexpected response at contextStatus: not a list${facts(envelope.route, envelope.requestId && `request ${envelope.requestId}`)}`, {
+      status: envelope.status,
+      ...(envelope.requestId ? { requestId: envelope.requestId } : {}),
+    })
+  }
+  return status.flatMap((group: unknown) => {
+    const g = (group ?? {}) as { type?: unknown; data?: unknown }
+    if (g.type !== undefined && g.type !== 'data') return []
+    const items = parse(g.data)
+    return Array.isArray(items) ? (items.filter((i) => typeof i === 'object' && i !== null) as Record<string, unknown>[]) : []
+  })
 }

@@ -1,4 +1,3 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { ExecutionError, ExecutionResult, RequestOptions, Session, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
@@ -10,7 +9,7 @@ import { connect, type Connection } from '../_internal/sessionSocket.ts'
 import { toSession } from '../_internal/toSession.ts'
 import { api } from '../_internal/transport.ts'
 import { transportError } from '../_internal/transportError.ts'
-import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { invalid, positive, requestOptions } from '../_internal/check.ts'
 import { language } from '../_internal/language.ts'
 import type { RunCodeOptions } from './runCode.ts'
 import { toText } from '../_internal/toText.ts'
@@ -31,12 +30,6 @@ export type CodeEvent =
       /** The invocation id (quote it to support). */
       requestId: string
     }
-
-const StreamCodeOptionsSchema = v.object({
-  idleTimeout: optionalMs('idleTimeout'),
-  keepAliveInterval: optionalMs('keepAliveInterval'),
-  ...requestOptionEntries,
-})
 
 /** Options for {@link streamCode}. */
 export interface StreamCodeOptions extends RequestOptions {
@@ -82,9 +75,11 @@ export type CodeEventStream = ReadableStream<CodeEvent> & AsyncIterable<CodeEven
  */
 export function streamCode(client: Client, session: SessionRef, code: string, options?: StreamCodeOptions): CodeEventStream {
   const id = sessionId(session)
-  const source = validate(v.string('code must be a string'), code, 'code')
-  const o = validate(StreamCodeOptionsSchema, options ?? {}, 'options')
-  const lang = language(options?.language)
+  const source = typeof code === 'string' ? code : invalid('code', 'code must be a string')
+  const o = requestOptions(options) ?? {}
+  positive(o.idleTimeout, 'options.idleTimeout')
+  positive(o.keepAliveInterval, 'options.keepAliveInterval')
+  const lang = language(o.language)
   const timeout = o.timeout ?? 65_000
   const call = openDeadline('streamCode', o, timeout)
   const { signal } = call

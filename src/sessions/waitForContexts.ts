@@ -1,4 +1,3 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { contextItems } from '../_internal/contextItems.ts'
@@ -8,9 +7,7 @@ import { sleep } from '../_internal/sleep.ts'
 import { toText } from '../_internal/toText.ts'
 import { api } from '../_internal/transport.ts'
 import { transportError } from '../_internal/transportError.ts'
-import { optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
-
-const WaitForContextsOptionsSchema = v.object({ pollInterval: optionalMs('pollInterval'), ...requestOptionEntries })
+import { positive, requestOptions } from '../_internal/check.ts'
 
 /** Options for {@link waitForContexts}. */
 export interface WaitForContextsOptions extends RequestOptions {
@@ -35,7 +32,8 @@ export interface WaitForContextsOptions extends RequestOptions {
  */
 export async function waitForContexts(client: Client, session: SessionRef, options?: WaitForContextsOptions): Promise<void> {
   const id = sessionId(session)
-  const o = validate(WaitForContextsOptionsSchema, options ?? {}, 'options')
+  const o = requestOptions(options) ?? {}
+  positive(o.pollInterval, 'options.pollInterval')
   return withDeadline('waitForContexts', o, client.timeout, async (call) => {
     for (;;) {
       const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId: id } }, call)
