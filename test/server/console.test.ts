@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../server/index.ts'
 import type { AgbLocal, Server } from '../../server/index.ts'
-import { createClient, createSession, isAgbError, runCode, writeFile } from '../../src/index.ts'
+import { createClient, createSession, deleteSession, initBrowser, isAgbError, runCode, writeFile } from '../../src/index.ts'
 import type { Client, Session } from '../../src/index.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -178,13 +178,27 @@ describe('AGB Local console', () => {
     expect(all).not.toContain(token)
   })
 
+  it('shows the browser of a browser-use session as a screenshot', async () => {
+    const browsing = await createSession(client, { imageId: 'agb-browser-use-1' })
+    try {
+      await initBrowser(client, browsing, { browserOption: { viewport: { width: 640, height: 400 } } })
+      await page.click(`#sessions [data-session="${browsing.id}"]`)
+      await page.locator('#screenshot[src^="data:image/png;base64,"]').waitFor({ timeout: UI_TIMEOUT })
+      expect(await page.locator('#screenshot').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(640)
+      await shot('6-browser')
+    } finally {
+      await deleteSession(client, browsing)
+    }
+    await page.click(`#sessions [data-session="${session.id}"]`)
+  }, 30_000)
+
   it('releases a session from the page: it leaves the live list and shows greyed under Released', async () => {
     await page.click('#release')
     await page.locator(`#released [data-session="${session.id}"]`).waitFor({ timeout: UI_TIMEOUT })
     expect(await page.locator(`#sessions [data-session="${session.id}"]`).count()).toBe(0)
     expect(local.liveSessions()).toBe(0)
     expect(await page.isDisabled('#run-button')).toBe(true)
-    await shot('6-released')
+    await shot('7-released')
   })
 
   it('refuses other origins, cookieless requests and actions without a same-origin proof', async () => {
