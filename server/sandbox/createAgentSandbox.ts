@@ -83,6 +83,8 @@ interface Agent {
   /** File operations in flight, by request id. */
   fs: Map<number, PendingFs>
   nextRid: number
+  /** Being stopped for output it never sends: file operations wait for the next agent. */
+  retiring: boolean
   alive: boolean
   /** Writes a request; `raw` bytes follow its line (announced by `bin`). */
   send(message: Record<string, unknown>, raw?: Buffer): void
@@ -246,6 +248,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       nextId: 1,
       fs: new Map(),
       nextRid: 1,
+      retiring: false,
       alive: true,
       helpers: undefined,
       send(message, raw) {
@@ -289,6 +292,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
         // trusted to be in step: stop this sandbox (the next operation starts a new one).
         awaitingRaw = null
         config.log(`AGB Local: the sandbox of ${session.id} wrote a ${bytes}-byte message; stopping it`)
+        current.retiring = true
         killNow(current)
       },
     }, MAX_LINE_BYTES)
@@ -332,7 +336,11 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
   }
 
   /** Sends a file operation to the agent (starting it when needed). */
-  const fsRequest: AgentFsRequest = (call, args, onPart, raw) => new Promise((resolve, reject) => {
+  const fsRequest: AgentFsRequest = async (call, args, onPart, raw) => {
+    if (agent?.retiring) await agent.exited // its sandbox ends first: never two at once
+    return await sendFs(call, args, onPart, raw)
+  }
+  const sendFs: AgentFsRequest = (call, args, onPart, raw) => new Promise((resolve, reject) => {
     if (stopped) return reject(new Error('the session was released'))
     let a: Agent
     try {
