@@ -1,10 +1,11 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { AgbError, isAgbError } from '../errors.ts'
+import { isAgbError } from '../errors.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { envelopeError, isNotFound } from '../_internal/envelope.ts'
 import { sleep } from '../_internal/sleep.ts'
 import { send } from '../_internal/transport.ts'
+import { transportError } from '../_internal/transportError.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { socketClosers } from '../_internal/socketClosers.ts'
 import { invalid, positive, requestOptions } from '../_internal/check.ts'
@@ -77,11 +78,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
         // Short first waits: a release usually completes well within a second.
         await sleep(Math.min(o.pollInterval ?? 1000, 100 * 2 ** polls++), signal)
       } catch (reason) {
-        const timedOut = (reason as { name?: string })?.name === 'TimeoutError'
-        throw new AgbError(timedOut ? 'timeout' : 'aborted', timedOut ? `deleteSession timed out after ${call.timeout} ms: session ${id} still not deleted` : `deleteSession aborted while waiting for session ${id} to go`, {
-          cause: reason,
-          retryable: timedOut,
-        })
+        throw transportError(reason, call, `session ${id} still not deleted`)
       }
     }
     return { requestId: released.requestId, confirmed: true }

@@ -97,7 +97,6 @@ export async function uploadFile(client: Client, session: SessionRef, remotePath
   const o = validate(UploadFileOptionsSchema, options ?? {}, 'options')
   const payload = toBody(body, o.onProgress)
   const call = openDeadline('uploadFile', o, 300_000)
-  const { signal } = call
   const { contextId, contextPath } = await transferContext(client, id, call)
   const { staged, inside } = stagePath(path, contextPath)
   if (!inside && !o.wait) throw new AgbError('invalid_input', `Invalid options.wait: a file outside ${contextPath} must be waited for to be moved into place`)
