@@ -318,7 +318,7 @@ describe('invalid input, for every export of agb-micro', () => {
         if (sent.length) wrong.push(`${name} with ${what}: sent ${sent.join(', ')}`)
       }
     }
-    expect(wrong).toEqual([])
+    expect(wrong, `\n${wrong.join('\n')}\n`).toEqual([])
   })
 
   for (const name of FUNCTION_EXPORTS) {
@@ -333,7 +333,7 @@ describe('invalid input, for every export of agb-micro', () => {
         else if (!(error as Error).message) wrong.push(`${what}: an empty message`)
         if (sent.length) wrong.push(`${what}: sent ${sent.join(', ')}`)
       }
-      expect(wrong).toEqual([])
+      expect(wrong, `\n${wrong.join('\n')}\n`).toEqual([])
     })
   }
 })
