@@ -64,10 +64,19 @@ function signInPage(): Response {
   return new Response(html, { status: 401, headers: { ...CONSOLE_HEADERS, 'content-type': 'text/html; charset=utf-8' } })
 }
 
+/** An action's JSON body, read only up to {@link MAX_ACTION_BODY} bytes. @throws TypeError, SyntaxError */
 async function readJson(req: Request): Promise<Record<string, unknown>> {
   if (!/^application\/json\b/i.test(req.headers.get('content-type') ?? '')) throw new TypeError('send the action as application/json')
-  const text = await new Response(req.body).text()
-  if (text.length > MAX_ACTION_BODY) throw new TypeError(`the action is larger than ${MAX_ACTION_BODY} bytes`)
+  const tooLarge = () => new TypeError(`the action is larger than ${MAX_ACTION_BODY} bytes`)
+  if (Number(req.headers.get('content-length') ?? 0) > MAX_ACTION_BODY) throw tooLarge()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of (req.body ?? []) as AsyncIterable<Uint8Array>) {
+    size += chunk.length
+    if (size > MAX_ACTION_BODY) throw tooLarge() // leaving the loop cancels the stream
+    chunks.push(chunk)
+  }
+  const text = new TextDecoder().decode(Buffer.concat(chunks))
   const value = text ? JSON.parse(text) : {}
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new TypeError('the action must be a JSON object')
   return value as Record<string, unknown>
@@ -154,6 +163,9 @@ export function createConsole(deps: ConsoleDeps): Console {
           lastSessions = now
         }, SESSIONS_POLL_MS)
         const tick = setInterval(() => send('server', serverView()), 1000)
+        // A stream nobody cancels (an injected-fetch reader that stopped) must not keep Node alive.
+        poll.unref()
+        tick.unref()
         stop = () => {
           clearInterval(poll)
           clearInterval(tick)

@@ -108,6 +108,12 @@ describe('AGB Local console', () => {
     // The session token getSession hands out: the redaction check below looks for it.
     token = await sessionToken(session.id)
     expect(token.length).toBeGreaterThan(16)
+    // Watching is not activity: the page's polling (processes, metrics, files) leaves the idle timer alone.
+    const lastActivity = async () => ((await (await fetch(`${server.url}/console/api/state`, { headers: { cookie: await cookieHeader() } })).json()) as { sessions: { live: Array<{ id: string; lastActivity: number }> } }).sessions.live.find((s) => s.id === session.id)!.lastActivity
+    const before = await lastActivity()
+    await page.locator('#processes tr').first().waitFor({ timeout: UI_TIMEOUT })
+    await page.waitForTimeout(2500) // one more polling round
+    expect(await lastActivity()).toBe(before)
   })
 
   it('shows code run through the SDK in the timeline with its output, and streams a run started in the page', async () => {
