@@ -321,6 +321,8 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     const proc = child
     child = null
     proc?.kill('SIGKILL')
+    // A run still in progress (the session is being released) ends now, not at its timeout.
+    pending?.finish({ name: 'KernelDied', value: `${language} kernel was shut down`, traceback: '' })
   }
 
   return {

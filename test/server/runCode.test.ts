@@ -47,6 +47,20 @@ describe('run_code python', () => {
   })
 })
 
+describe('run_code and session release', () => {
+  it('ends a run in progress when its session is released, instead of at its timeout', async () => {
+    const id = await api.createSession()
+    await api.runCode(id, 'started = True')
+    const started = Date.now()
+    const running = api.runCode(id, 'import time\ntime.sleep(120)', 'python', 120)
+    await new Promise((r) => setTimeout(r, 1000))
+    await api.post('/mcp/releaseSession', { sessionId: id })
+    const res = await running
+    expect(Date.now() - started).toBeLessThan(60_000)
+    expect(res.executionError).toBe('KernelDied: python kernel was shut down')
+  }, 90_000)
+})
+
 describe('run_code javascript', () => {
   it('keeps state between calls and returns the completion value', async () => {
     const id = await api.createSession()
