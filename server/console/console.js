@@ -19,7 +19,10 @@ const SVG = 'http://www.w3.org/2000/svg'
 const state = {
   live: [], released: [], calls: [], server: null, selected: null, clockSkew: 0,
   metrics: new Map(), running: null, filesPath: '/home/user',
+  /** Output of API calls still running, by request id: { sessionId, at, parts: [[stream, text]] }. */
+  liveRuns: new Map(),
 }
+const MAX_LIVE_TEXT = 64 * 1024
 
 function bytes(n) {
   if (n === null || n === undefined) return '–'
@@ -128,9 +131,16 @@ function timelineRow(c) {
     h('td', { className: 'args' }, c.args || (c.tool ? `${c.method} ${c.path}` : '')),
     h('td', {}, `${c.durationMs} ms`), outcome, h('td', { className: 'mono' }, c.requestId || ''))
 }
+/** A call still running: its output so far, as it is printed. */
+function liveRow(requestId, run) {
+  const out = h('pre', { className: 'output', 'aria-label': 'Output so far' }, ...run.parts.map(([stream, text]) => h('span', { className: stream === 'stderr' ? 'stderr' : '' }, text)))
+  return h('tr', { className: 'live', 'data-live': requestId },
+    h('td', {}, clock(run.at)), h('td', {}, 'run_code'), h('td', { colSpan: 2 }, out), h('td', {}, 'running…'), h('td', { className: 'mono' }, requestId))
+}
 function renderTimeline() {
   const rows = state.calls.filter((c) => c.sessionId === state.selected).slice(-100).reverse()
-  $('timeline').replaceChildren(...(rows.length ? rows.map(timelineRow) : [h('tr', {}, h('td', { colSpan: 6, className: 'muted' }, 'No call yet.'))]))
+  const live = [...state.liveRuns].filter(([, run]) => run.sessionId === state.selected).map(([id, run]) => liveRow(id, run))
+  $('timeline').replaceChildren(...live, ...(rows.length || live.length ? rows.map(timelineRow) : [h('tr', {}, h('td', { colSpan: 6, className: 'muted' }, 'No call yet.'))]))
 }
 function renderAllCalls() {
   $('all-calls').replaceChildren(...state.calls.slice(-40).reverse().map((c) =>
@@ -344,6 +354,7 @@ function connect() {
     if (wasLive && !state.live.some((s) => s.id === state.selected)) renderDetailHead()
   })
   on('call', (call) => {
+    if (call.requestId) state.liveRuns.delete(call.requestId)
     state.calls.push(call)
     if (state.calls.length > 500) state.calls.shift()
     renderAllCalls()
@@ -352,6 +363,15 @@ function connect() {
   })
   on('server', (server) => { state.server = server; renderServer() })
   on('output', (o) => {
+    if (o.requestId) { // code run through the API, still running
+      const run = state.liveRuns.get(o.requestId) || { sessionId: o.sessionId, at: now(), parts: [], size: 0 }
+      if (run.size < MAX_LIVE_TEXT) run.parts.push([o.stream, o.chunk])
+      run.size += o.chunk.length
+      state.liveRuns.set(o.requestId, run)
+      if (state.liveRuns.size > 50) state.liveRuns.delete(state.liveRuns.keys().next().value) // calls that never answered
+      if (o.sessionId === state.selected) renderTimeline()
+      return
+    }
     if (o.sessionId !== state.selected || state.running !== o.sessionId) return
     $('run-output').append(h('span', { className: o.stream === 'stderr' ? 'stderr' : '' }, o.chunk))
   })

@@ -12,6 +12,7 @@ import { createConsoleAuth } from './createConsoleAuth.ts'
 import type { ConsoleFaults } from './createConsoleFaults.ts'
 import { createConsoleFaults } from './createConsoleFaults.ts'
 import { consoleAsset, CONSOLE_HEADERS } from './consoleAssets.ts'
+import { outputTaps } from './outputTaps.ts'
 import { redactText } from './redactText.ts'
 import { summarizeArgs } from './summarizeArgs.ts'
 import { listFiles, listProcesses, sampleMetrics, viewFile } from './sessionDetails.ts'
@@ -43,6 +44,8 @@ const SESSIONS_POLL_MS = 250
 const MAX_ACTION_BODY = 1024 * 1024
 const MAX_PATH = 4096
 const RUN_TIMEOUT_S = 120
+/** Live output forwarded per API call at most; the call's timeline entry still shows its result. */
+const MAX_LIVE_BYTES = 256 * 1024
 const SESSION_API = /^\/console\/api\/sessions\/([^/]+)\/(processes|metrics|files|file|download|screenshot|run|release)$/
 const FAULT_API = /^\/console\/api\/faults\/(\d+)$/
 
@@ -113,6 +116,18 @@ export function createConsole(deps: ConsoleDeps): Console {
   const log: CallLog = createCallLog(redact)
   const consoleFaults: ConsoleFaults = createConsoleFaults(deps.faults, (spec) => log.markFault(spec.kind))
   let api: ((req: Request) => Promise<Response>) | undefined
+  const liveBytes = new Map<string, number>()
+
+  /** Forwards run_code output of API calls to the open pages (registered only while one is open). */
+  function tapOutput(session: Session, requestId: string, event: { type: string; chunk?: string }): void {
+    if ((event.type !== 'stdout' && event.type !== 'stderr') || !event.chunk) return
+    const sent = liveBytes.get(requestId) ?? 0
+    if (sent >= MAX_LIVE_BYTES) return
+    liveBytes.set(requestId, sent + event.chunk.length)
+    while (liveBytes.size > 200) liveBytes.delete(liveBytes.keys().next().value!)
+    const chunk = sent + event.chunk.length > MAX_LIVE_BYTES ? `${event.chunk.slice(0, MAX_LIVE_BYTES - sent)}\n…[live output cut: see the result when the call ends]\n` : event.chunk
+    for (const listener of outputListeners) listener({ requestId, sessionId: session.id, stream: event.type, chunk })
+  }
 
   store.onRelease((session) => {
     knownTokens.add(session.token)
@@ -172,11 +187,13 @@ export function createConsole(deps: ConsoleDeps): Console {
           unsubscribe()
           outputListeners.delete(onOutput)
           streams.delete(stop)
+          if (!streams.size) outputTaps.delete(config)
           try {
             controller.close()
           } catch {}
         }
         streams.add(stop)
+        outputTaps.set(config, tapOutput)
       },
       cancel: () => stop(),
     })

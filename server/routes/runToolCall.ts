@@ -1,3 +1,4 @@
+import { outputTaps } from '../console/outputTaps.ts'
 import type { Session } from '../sessions/Session.ts'
 import type { ToolResult } from '../tools/Tool.ts'
 import { textResult } from '../tools/Tool.ts'
@@ -20,7 +21,9 @@ export async function runToolCall(ctx: RouteContext, session: Session, name: str
   session.activeCalls++
   ctx.store.touch(session)
   try {
-    return await tool.run(args, { config: ctx.config, session, requestId: ctx.requestId })
+    // An open console page watches the output of running code as it is printed.
+    const tap = outputTaps.get(ctx.config)
+    return await tool.run(args, { config: ctx.config, session, requestId: ctx.requestId, ...(tap ? { onEvent: (event) => tap(session, ctx.requestId, event) } : {}) })
   } catch (e) {
     return textResult(`Error: ${hideHostPaths(String((e as Error)?.message ?? e), session)}`, true)
   } finally {

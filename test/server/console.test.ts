@@ -125,6 +125,14 @@ describe('AGB Local console', () => {
     await row.locator('summary').click()
     expect(await row.locator('details pre').textContent()).toContain('42')
 
+    // Code run through the API shows its output while it runs (the page is open: output is tapped).
+    const running = runCode(client, session, "import time\nprint('tick', flush=True)\ntime.sleep(2)\nprint('tock')")
+    const live = page.locator('#timeline tr.live', { hasText: 'tick' })
+    await live.waitFor({ timeout: UI_TIMEOUT })
+    expect(await live.textContent()).not.toContain('tock')
+    expect((await running).stdout).toBe('tick\ntock\n')
+    await page.locator('#timeline tr.live').waitFor({ state: 'detached', timeout: UI_TIMEOUT })
+
     await page.selectOption('#run-language', 'python')
     await page.fill('#run-code', "import time\nprint('first', flush=True)\ntime.sleep(2)\nprint('second')")
     await page.click('#run-button')
