@@ -1,6 +1,7 @@
+import { WebSocket as WsWebSocket } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, createSession, deleteSession, runCode, type Client, type Session } from '../../src/index.ts'
-import { createAgbLocal } from '../../server/index.ts'
+import { createAgbLocal, serve } from '../../server/index.ts'
 import { findExecutable } from '../../server/sandbox/findExecutable.ts'
 import { localClient } from './localClient.ts'
 
@@ -161,5 +162,31 @@ describe('run_code java and r timeouts and availability', () => {
     const second = await api.runCode(id, 'ProcessHandle.current().pid() == pid', 'java', 90)
     expect(first.result[0]['text/plain']).toMatch(/^\d+$/)
     expect(second.result).toEqual([{ 'text/plain': 'true', isMainResult: true }])
+  }, SLOW)
+})
+
+describe.runIf(HAS_JAVA && HAS_R)('java and r over the session WebSocket', () => {
+  // Node 20 has no global WebSocket: the client gets `ws`'s, as a Node 20 user would.
+  const webSocket = (globalThis as { WebSocket?: unknown }).WebSocket ? undefined : (WsWebSocket as never)
+
+  it('streams output and shares the kernel with plain run_code calls', async () => {
+    const server = await serve(local, { port: 0 })
+    try {
+      const ws = createClient({ apiKey: local.apiKey, endpoint: server.url, ...(webSocket ? { webSocket } : {}) })
+      const session = await createSession(ws, { imageId: 'agb-code-space-1' })
+      for (const [language, define, use, expected] of [
+        ['java', 'int base = 40;', 'System.out.println("streamed " + (base + 2));', 'streamed 42\n'],
+        ['r', 'base <- 40', 'cat("streamed", base + 2, "\\n")', 'streamed 42 \n'],
+      ] as const) {
+        await runCode(ws, session, define, { language, timeout: 90_000 })
+        const chunks: string[] = []
+        const streamed = await runCode(ws, session, use, { language, timeout: 90_000, onStdout: (t) => chunks.push(t) })
+        expect(streamed.error).toBeUndefined()
+        expect(chunks.join('')).toBe(expected)
+      }
+      await deleteSession(ws, session)
+    } finally {
+      await server.close()
+    }
   }, SLOW)
 })
