@@ -127,7 +127,7 @@ function timelineRow(c) {
   if (details) outcome.append(h('details', {}, h('summary', {}, c.error ? 'error' : 'output'), h('pre', {}, details)))
   return h('tr', { className: c.ok ? '' : 'failed' },
     h('td', {}, clock(c.at)),
-    h('td', {}, c.tool ? `${c.tool}` : `${c.method} ${c.path}`, c.source === 'console' ? ' (console)' : ''),
+    h('td', {}, c.tool ? `${c.tool}` : `${c.method} ${c.path}`, c.source === 'console' ? ' (console)' : c.method === 'WS' ? ' (WebSocket)' : ''),
     h('td', { className: 'args' }, c.args || (c.tool ? `${c.method} ${c.path}` : '')),
     h('td', {}, `${c.durationMs} ms`), outcome, h('td', { className: 'mono' }, c.requestId || ''))
 }

@@ -13,6 +13,7 @@ import type { ConsoleFaults } from './createConsoleFaults.ts'
 import { createConsoleFaults } from './createConsoleFaults.ts'
 import { consoleAsset, CONSOLE_HEADERS } from './consoleAssets.ts'
 import { outputTaps } from './outputTaps.ts'
+import { streamedRunWatchers } from './watchStreamedRun.ts'
 import { redactText } from './redactText.ts'
 import { summarizeArgs } from './summarizeArgs.ts'
 import { listFiles, listProcesses, sampleMetrics, viewFile } from './sessionDetails.ts'
@@ -128,6 +129,29 @@ export function createConsole(deps: ConsoleDeps): Console {
     const chunk = sent + event.chunk.length > MAX_LIVE_BYTES ? `${event.chunk.slice(0, MAX_LIVE_BYTES - sent)}\n…[live output cut: see the result when the call ends]\n` : event.chunk
     for (const listener of outputListeners) listener({ requestId, sessionId: session.id, stream: event.type, chunk })
   }
+
+  // Runs streamed over a session WebSocket bypass the HTTP handler: the gateway reports them here.
+  streamedRunWatchers.set(config, (session, { language, code }) => {
+    const at = Date.now()
+    const started = performance.now()
+    const requestId = randomUUID().toUpperCase()
+    const printed: string[] = []
+    let printedSize = 0
+    return (data) => {
+      if (data.phase === 'event' && (data.eventType === 'stdout' || data.eventType === 'stderr') && typeof data.chunk === 'string') {
+        if (printedSize < 4000) printed.push(data.chunk)
+        printedSize += data.chunk.length
+        tapOutput(session, requestId, { type: data.eventType, chunk: data.chunk })
+        return
+      }
+      if (data.phase !== 'end' && data.phase !== 'error') return
+      const failed = data.phase === 'error' || data.status !== 'finished'
+      const error = data.phase === 'error' ? String(data.error) : typeof data.executionError === 'string' ? data.executionError : undefined
+      log.add({ at, source: 'api', method: 'WS', path: `/ws/${session.id}`, tool: 'run_code', args: summarizeArgs({ code, language }), sessionId: session.id,
+        durationMs: Math.round(performance.now() - started), status: 101, ok: !failed, requestId,
+        ...(error ? { error: error.slice(0, 400) } : {}), output: printed.join('').slice(0, 4000) })
+    }
+  })
 
   store.onRelease((session) => {
     knownTokens.add(session.token)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { LocalConfig } from '../config.ts'
+import { watchStreamedRun } from '../console/watchStreamedRun.ts'
 import type { KernelEvent, KernelLanguage, KernelRun } from '../kernels/createKernel.ts'
 import { kernelFor } from '../kernels/kernelFor.ts'
 import { runOneShot } from '../kernels/runOneShot.ts'
@@ -37,7 +38,8 @@ function eventData(event: KernelEvent): Record<string, unknown> {
  * ends with `executionError: 'Cancelled'`; a kernel that cannot start is a `phase:'error'` frame.
  */
 export async function streamRunCode(config: LocalConfig, session: Session, options: StreamRunCodeOptions): Promise<void> {
-  const { language, code, timeoutMs, signal, send } = options
+  const { language, code, timeoutMs, signal } = options
+  const send = watchStreamedRun(config, session, options) // the console's timeline sees streamed runs too
   let run: KernelRun | null
   if (language === 'java' || language === 'r') {
     run = await runOneShot(config, session, language, code, timeoutMs, signal)

@@ -9,7 +9,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../server/index.ts'
 import type { AgbLocal, Server } from '../../server/index.ts'
-import { createClient, createSession, deleteSession, initBrowser, isAgbError, runCode, writeFile } from '../../src/index.ts'
+import { WebSocket as WsWebSocket } from 'ws'
+import { collectCode, createClient, createSession, deleteSession, initBrowser, isAgbError, runCode, streamCode, writeFile } from '../../src/index.ts'
 import type { Client, Session } from '../../src/index.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -44,7 +45,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true })
   local = createAgbLocal()
   server = await serve(local)
-  client = createClient({ apiKey: local.apiKey, endpoint: server.url })
+  client = createClient({ apiKey: local.apiKey, endpoint: server.url, webSocket: WsWebSocket as never }) // Node 20 has no global WebSocket
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
   context = await browser.newContext({ viewport: { width: 1360, height: 860 }, acceptDownloads: true })
   page = await context.newPage()
@@ -132,6 +133,14 @@ describe('AGB Local console', () => {
     expect(await live.textContent()).not.toContain('tock')
     expect((await running).stdout).toBe('tick\ntock\n')
     await page.locator('#timeline tr.live').waitFor({ state: 'detached', timeout: UI_TIMEOUT })
+
+    // A run streamed over the session WebSocket (no HTTP request) is in the timeline too.
+    const streamed = await collectCode(streamCode(client, session, "print('over the socket')"))
+    expect(streamed.stdout).toBe('over the socket\n')
+    const wsRow = page.locator('#timeline tr', { hasText: 'run_code (WebSocket)' }).first()
+    await wsRow.waitFor({ timeout: UI_TIMEOUT })
+    await wsRow.locator('summary').click()
+    expect(await wsRow.locator('details pre').textContent()).toContain('over the socket')
 
     await page.selectOption('#run-language', 'python')
     await page.fill('#run-code', "import time\nprint('first', flush=True)\ntime.sleep(2)\nprint('second')")
