@@ -20,8 +20,8 @@ import { CHROMIUM, CHROMIUM_ARGS, ROOT, describeTimings, expectFlowSucceeded, ex
 import type { FlowResult, LocalServer, StreamResult } from './harness.ts'
 
 const TIMEOUT_MS = 20_000
-// The package's runtime dependencies (ofetch, destr and ufo are bundled into dist/vendor).
-const BARE_IMPORTS = ['valibot']
+// The package's runtime dependencies, each mapped to its browser ESM entry.
+const BARE_IMPORTS = ['valibot', 'ofetch']
 const BROWSER_CONDITIONS = ['browser', 'import', 'default']
 
 /** Picks the file an `exports` entry gives the browser, the way a browser-targeting bundler would. */
