@@ -188,9 +188,16 @@ describe('AGB Local console', () => {
     await expect.poll(async () => (await runCode(client, session, 'print(2)').then((r) => r.stdout, (e: Error) => e.message))).toBe('2\n')
   })
 
-  it('never sends the API key or a session token to the page, even when calls carry them', async () => {
-    await runCode(client, session, `secret = "${local.apiKey}"; other = "${token}"; print(len(secret) + len(other))`)
+  it('never sends the API key, a session token or a presigned signature to the page, even when calls carry them', async () => {
+    const presigned = local.oss.presign('GET', local.oss.bucket, 'report.txt', 60, server.url)
+    const signature = new URL(presigned).searchParams.get('X-Amz-Signature')!
+    expect(signature).toMatch(/^[0-9a-f]{64}$/)
+    // The secrets are in the arguments and in the output of the call.
+    const printed = await runCode(client, session, `print("${local.apiKey}")\nprint("${token}")\nprint("${presigned}")`)
+    expect(printed.stdout).toContain(signature)
     await page.locator('#timeline tr', { hasText: '[redacted]' }).first().waitFor({ timeout: UI_TIMEOUT })
+    await page.locator('#timeline tr', { hasText: '[redacted]' }).first().locator('summary').click()
+    expect(await page.locator('#timeline tr', { hasText: '[redacted]' }).first().locator('details pre').textContent()).toContain('X-Amz-Signature=[redacted]')
     const state = await fetch(`${server.url}/console/api/state`, { headers: { cookie: await cookieHeader() } })
     seen.push(await state.text())
     seen.push(await page.content())
@@ -199,6 +206,7 @@ describe('AGB Local console', () => {
     expect(all).toContain(session.id) // the scan did see the session's calls
     expect(all).not.toContain(local.apiKey)
     expect(all).not.toContain(token)
+    expect(all).not.toContain(signature)
   })
 
   it('shows the browser of a browser-use session as a screenshot', async () => {
