@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
+import { StringDecoder } from 'node:string_decoder'
 import type { Readable } from 'node:stream'
 import type { LocalConfig } from '../config.ts'
 import { findInterpreter } from '../sandbox/findInterpreter.ts'
@@ -58,6 +59,11 @@ export interface Kernel {
 
 /** The error of a cancelled run (`executionError: "Cancelled"`). */
 export const CANCELLED: KernelError = { name: 'Cancelled', value: '', traceback: '' }
+
+/** How long a partial line of raw output waits for the rest of its line. */
+const RAW_PARTIAL_MS = 50
+/** Raw output without a newline is passed on once this long (characters). */
+const RAW_LINE_MAX = 64 * 1024
 
 /** How long an interrupted python run may take to stop before the kernel is killed. */
 const INTERRUPT_GRACE_MS = 2000
@@ -171,6 +177,24 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
   let pending: Pending | null = null
   let stderrTail = ''
   let queue: Promise<unknown> = Promise.resolve()
+  // Raw output is passed on by lines, as the drivers' own streams are (R writes `cat("a", 1)`
+  // piece by piece): a partial line goes after RAW_PARTIAL_MS, or at the end of the run.
+  const rawText = { stdout: '', stderr: '' }
+  let rawTimer: NodeJS.Timeout | undefined
+
+  function flushRaw(all: boolean): void {
+    for (const type of ['stdout', 'stderr'] as const) {
+      const text = rawText[type]
+      const cut = all ? text.length : text.lastIndexOf('\n') + 1
+      if (cut === 0) continue
+      rawText[type] = text.slice(cut)
+      if (pending) push(pending, { type, chunk: text.slice(0, cut) })
+    }
+    if (all && rawTimer) {
+      clearTimeout(rawTimer)
+      rawTimer = undefined
+    }
+  }
 
   function start(): SandboxProcess {
     const interpreter = findInterpreter(driver.runtime, config.isolation === 'bwrap')
@@ -185,11 +209,18 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     })
     stderrTail = ''
     proc.stdin?.on('error', () => {}) // EPIPE when the driver died: reported via 'exit'
-    // Raw fd 1/2 output (subprocesses, os.write) belongs to the execution in progress.
+    // Raw fd 1/2 output (subprocesses, os.write, R's console) belongs to the execution in progress.
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') }
     const raw = (type: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const text = chunk.toString('utf8')
+      const text = decoders[type].write(chunk)
       if (type === 'stderr') stderrTail = (stderrTail + text).slice(-4000)
-      if (pending) push(pending, { type, chunk: text })
+      if (!pending) return
+      rawText[type] += text
+      flushRaw(rawText[type].length > RAW_LINE_MAX)
+      rawTimer ??= setTimeout(() => {
+        rawTimer = undefined
+        flushRaw(true)
+      }, RAW_PARTIAL_MS)
     }
     proc.stdout.on('data', raw('stdout'))
     proc.stderr.on('data', raw('stderr'))
@@ -297,6 +328,7 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
         cancelled: false,
         finish(error) {
           if (pending !== current) return
+          flushRaw(true)
           pending = null
           clearTimeout(timer)
           options.signal?.removeEventListener('abort', onAbort)

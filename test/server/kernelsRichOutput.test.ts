@@ -1,23 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient, createSession, deleteSession, runCode, type Client, type Session } from '../../src/index.ts'
 import { createAgbLocal } from '../../server/index.ts'
 import { localClient } from './localClient.ts'
 
-// Rich outputs of the python kernel through the SDK, as a notebook shows them: IPython display
-// objects (the real IPython when the sandbox's python has it, else the kernel's look-alike),
-// the _repr_*_ protocol and matplotlib figures (CI installs Debian's python3-matplotlib).
+// Rich outputs of the python kernel, as a notebook shows them: IPython display objects (the
+// real IPython when the sandbox's python has it, else the kernel's look-alike), the _repr_*_
+// protocol and matplotlib figures (CI installs Debian's python3-matplotlib). Asserted on the
+// run_code wire format (result items keyed by MIME type), which every SDK decodes.
 const local = createAgbLocal()
-const client: Client = createClient({ apiKey: local.apiKey, endpoint: 'http://agb.local', fetch: local.fetch })
-let session: Session
+const api = localClient(local)
+let id: string
 beforeAll(async () => {
-  session = await createSession(client, { imageId: 'agb-code-space-1' })
+  id = await api.createSession()
 })
-afterAll(async () => {
-  await deleteSession(client, session).catch(() => undefined)
-  await local.close()
-})
+afterAll(() => local.close())
 
-const run = (code: string) => runCode(client, session, code, { timeout: 60_000 })
+type Item = Record<string, any>
+const run = async (code: string) => {
+  const doc = await api.runCode(id, code, 'python', 60)
+  return { ...doc, results: doc.result as Item[], stdout: (doc.stdout as string[]).join(''), stderr: (doc.stderr as string[]).join('') }
+}
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 // A 1x1 PNG, for Image(bytes).
 const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=='
@@ -33,7 +34,7 @@ function png(base64: string | undefined): { bytes: Uint8Array; width: number; he
 }
 
 describe('python rich outputs', () => {
-  it('returns each IPython display object of one cell as a result of its MIME kind, in order', async () => {
+  it('returns each IPython display object of one cell as a result of its MIME type, in order', async () => {
     const r = await run(
       [
         'from IPython.display import display, HTML, Markdown, SVG, Latex, Image, JSON',
@@ -45,22 +46,22 @@ describe('python rich outputs', () => {
         "print('after')",
       ].join('\n'),
     )
-    expect(r.error).toBeUndefined()
+    expect(r.executionError).toBeUndefined()
     expect(r.stdout).toBe('before\nafter\n')
-    expect(r.results.map((x) => x.isMainResult)).toEqual([false, false, false, false, false, false])
-    const [html, markdown, svg, latex, json, image] = r.results
-    expect(html).toMatchObject({ html: '<b>bold</b>', text: '<IPython.core.display.HTML object>' })
-    expect(markdown?.markdown).toBe('# Title')
-    // The XML prolog is dropped, as IPython's SVG does.
-    expect(svg?.svg).toBe('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
-    expect(latex?.latex).toBe('$x^2$')
-    expect(json?.json).toEqual({ a: [1, 2] })
-    expect(image?.png).toBe(TINY_PNG)
+    expect(r.results).toEqual([
+      { 'text/html': '<b>bold</b>', 'text/plain': '<IPython.core.display.HTML object>', isMainResult: false },
+      { 'text/markdown': '# Title', 'text/plain': '<IPython.core.display.Markdown object>', isMainResult: false },
+      // The XML prolog is dropped, as IPython's SVG does.
+      { 'image/svg+xml': '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>', 'text/plain': '<IPython.core.display.SVG object>', isMainResult: false },
+      { 'text/latex': '$x^2$', 'text/plain': '<IPython.core.display.Latex object>', isMainResult: false },
+      { 'application/json': { a: [1, 2] }, 'text/plain': '<IPython.core.display.JSON object>', isMainResult: false },
+      { 'image/png': TINY_PNG, 'text/plain': '<IPython.core.display.Image object>', isMainResult: false },
+    ])
   })
 
   it('shows a display object as the main result when it is the last expression, and nothing after a semicolon', async () => {
     const shown = await run("from IPython.display import HTML\nHTML('<i>main</i>')")
-    expect(shown.results).toEqual([{ html: '<i>main</i>', text: '<IPython.core.display.HTML object>', isMainResult: true }])
+    expect(shown.results).toEqual([{ 'text/html': '<i>main</i>', 'text/plain': '<IPython.core.display.HTML object>', isMainResult: true }])
     const muted = await run("HTML('<i>main</i>');  # muted")
     expect(muted.results).toEqual([])
   })
@@ -77,7 +78,9 @@ describe('python rich outputs', () => {
         'Chart()',
       ].join('\n'),
     )
-    expect(r.results).toEqual([{ text: 'Chart()', html: '<div>from bundle</div>', markdown: '*md*', chart: { mark: 'bar' }, isMainResult: true }])
+    expect(r.results).toEqual([
+      { 'text/html': '<div>from bundle</div>', 'application/vnd.vegalite.v5+json': { mark: 'bar' }, 'text/markdown': '*md*', 'text/plain': 'Chart()', isMainResult: true },
+    ])
   })
 
   it('honours _repr_html_, _repr_svg_, _repr_latex_, _repr_json_ and _repr_png_ (bytes as base64) through display()', async () => {
@@ -94,23 +97,25 @@ describe('python rich outputs', () => {
         'display(Rich())',
       ].join('\n'),
     )
-    expect(r.results).toEqual([{ text: 'Rich()', html: '<p>h</p>', svg: '<svg/>', latex: '$\\alpha$', json: { k: 1 }, png: TINY_PNG, isMainResult: false }])
+    expect(r.results).toEqual([
+      { 'text/html': '<p>h</p>', 'image/svg+xml': '<svg/>', 'text/latex': '$\\alpha$', 'application/json': { k: 1 }, 'image/png': TINY_PNG, 'text/plain': 'Rich()', isMainResult: false },
+    ])
   })
 
   it('keeps the other formats when one _repr_*_ method raises, and prints its traceback to stderr', async () => {
     const r = await run("class Half:\n    def _repr_html_(self): raise ValueError('no html')\n    def _repr_markdown_(self): return 'md'\n    def __repr__(self): return 'Half()'\nHalf()")
-    expect(r.error).toBeUndefined()
-    expect(r.results).toEqual([{ text: 'Half()', markdown: 'md', isMainResult: true }])
+    expect(r.executionError).toBeUndefined()
+    expect(r.results).toEqual([{ 'text/markdown': 'md', 'text/plain': 'Half()', isMainResult: true }])
     expect(r.stderr).toContain('ValueError: no html')
   })
 
   it('turns a matplotlib figure left open at the end of a cell into an image/png result', async () => {
     const r = await run("import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title('left open')\nprint('plotted')")
-    expect(r.error).toBeUndefined()
+    expect(r.executionError).toBeUndefined()
     expect(r.stdout).toBe('plotted\n')
     expect(r.results).toHaveLength(1)
-    expect(r.results[0]).toMatchObject({ isMainResult: false, text: expect.stringMatching(/^<Figure size \d+x\d+ with 1 Axes>$/) })
-    const image = png(r.results[0]!.png)
+    expect(r.results[0]).toMatchObject({ isMainResult: false, 'text/plain': expect.stringMatching(/^<Figure size \d+x\d+ with 1 Axes>$/) })
+    const image = png(r.results[0]!['image/png'])
     // A real rendering, not a placeholder: a few kB and hundreds of pixels.
     expect(image.bytes.length).toBeGreaterThan(5000)
     expect(image.width).toBeGreaterThan(200)
@@ -119,46 +124,42 @@ describe('python rich outputs', () => {
 
   it('shows figures at plt.show() and closes them: two figures give two images, a later cell shows none', async () => {
     const r = await run("import matplotlib.pyplot as plt\nplt.bar([1, 2], [3, 4])\nplt.show()\nplt.figure()\nplt.scatter([1], [1])\nplt.show()\n'done'")
-    expect(r.results.map((x) => (x.png ? 'png' : x.text))).toEqual(['png', 'png', "'done'"])
-    for (const x of r.results.slice(0, 2)) png(x.png)
+    expect(r.results.map((x) => (x['image/png'] ? 'png' : x['text/plain']))).toEqual(['png', 'png', "'done'"])
+    for (const x of r.results.slice(0, 2)) png(x['image/png'])
     const later = await run('import matplotlib.pyplot as plt\nlen(plt.get_fignums())')
-    expect(later.results).toEqual([{ text: '0', isMainResult: true }])
+    expect(later.results).toEqual([{ 'text/plain': '0', isMainResult: true }])
   })
 
   it('shows a figure returned as the last expression once', async () => {
     const r = await run('import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([0, 1])\nfig')
     expect(r.results).toHaveLength(1)
     expect(r.results[0]!.isMainResult).toBe(true)
-    png(r.results[0]!.png)
+    png(r.results[0]!['image/png'])
   })
 
   it('still shows the figures of a cell that raised', async () => {
     const r = await run("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nraise RuntimeError('after plotting')")
-    expect(r.error).toMatchObject({ name: 'RuntimeError', value: 'after plotting' })
+    expect(r.executionError).toBe('RuntimeError: after plotting')
     expect(r.results).toHaveLength(1)
-    png(r.results[0]!.png)
+    png(r.results[0]!['image/png'])
   })
 
   it('drops a MIME value that is not JSON data instead of failing the cell', async () => {
     const r = await run("class Odd:\n    def _repr_json_(self): return {'s': {1, 2}}\n    def __repr__(self): return 'Odd()'\nOdd()")
-    expect(r.error).toBeUndefined()
-    expect(r.results).toEqual([{ text: 'Odd()', isMainResult: true }])
+    expect(r.executionError).toBeUndefined()
+    expect(r.results).toEqual([{ 'text/plain': 'Odd()', isMainResult: true }])
     expect(r.stderr).toContain('application/json')
     // The kernel survived.
-    expect((await run('1 + 1')).text).toBe('2')
+    expect((await run('1 + 1')).results).toEqual([{ 'text/plain': '2', isMainResult: true }])
   })
-})
 
-describe('python rich outputs on the wire', () => {
-  const api = localClient(local)
-
-  it('puts display results in the run_code result list keyed by MIME type, with base64 PNG', async () => {
-    const id = await api.createSession()
-    const doc = await api.runCode(id, "from IPython.display import display, HTML\nimport matplotlib.pyplot as plt\ndisplay(HTML('<b>x</b>'))\nplt.plot([1])\n7", 'python', 60)
-    expect(doc.result).toHaveLength(3)
-    expect(doc.result[0]).toEqual({ 'text/html': '<b>x</b>', 'text/plain': '<IPython.core.display.HTML object>', isMainResult: false })
-    expect(doc.result[1]).toEqual({ 'text/plain': '7', isMainResult: true })
-    expect(Object.keys(doc.result[2]).sort()).toEqual(['image/png', 'isMainResult', 'text/plain'])
-    png(doc.result[2]['image/png'])
+  it('orders the figure after the main result when it is shown at the end of the cell', async () => {
+    const r = await run("from IPython.display import display, HTML\nimport matplotlib.pyplot as plt\ndisplay(HTML('<b>x</b>'))\nplt.plot([1])\n7")
+    expect(r.results.map((x) => Object.keys(x).sort())).toEqual([
+      ['isMainResult', 'text/html', 'text/plain'],
+      ['isMainResult', 'text/plain'],
+      ['image/png', 'isMainResult', 'text/plain'],
+    ])
+    expect(r.results[1]).toEqual({ 'text/plain': '7', isMainResult: true })
   })
 })
