@@ -72,8 +72,8 @@ const INTERRUPT_GRACE_MS = 2000
 interface Driver {
   runtime: Runtime
   file: string
-  /** The command line, given the interpreter found and the driver's source. */
-  argv(command: string, source: string): string[]
+  /** The command line, given the interpreter found, the driver's source and the configuration. */
+  argv(command: string, source: string, config: LocalConfig): string[]
   /** Extra environment, given the driver's source. */
   env(source: string): Record<string, string>
   /**
@@ -94,7 +94,17 @@ interface Driver {
  * file keep the JVM small and quiet inside the session's memory limit.
  */
 const JAVA_BOOT = 'd=$(mktemp -d) && printf %s "$AGB_JAVA_DRIVER" > "$d/AgbJavaKernel.java" && unset AGB_JAVA_DRIVER && ' +
-  'exec "$0" -XX:+UseSerialGC -XX:-UsePerfData -Dfile.encoding=UTF-8 --add-opens java.base/java.io=ALL-UNNAMED "$d/AgbJavaKernel.java" "$d"'
+  'exec "$0" "$@" -XX:+UseSerialGC -XX:-UsePerfData -Dfile.encoding=UTF-8 --add-opens java.base/java.io=ALL-UNNAMED "$d/AgbJavaKernel.java" "$d"'
+
+/**
+ * The JVM cannot see the session's memory limit (no /sys in the sandbox) and would size its
+ * heap for the whole host: size it for the session instead (heap at most half the limit), so
+ * running out of heap is an OutOfMemoryError the code sees, not the kernel killed.
+ */
+function javaMemoryFlags(config: LocalConfig): string[] {
+  const memory = config.limitsPlan?.limits.memory
+  return typeof memory === 'number' && memory > 0 ? [`-XX:MaxRAM=${memory}`, '-XX:MaxRAMPercentage=50'] : []
+}
 
 const DRIVERS: Record<KernelLanguage, Driver> = {
   python: {
@@ -112,7 +122,7 @@ const DRIVERS: Record<KernelLanguage, Driver> = {
   java: {
     runtime: 'java',
     file: 'javaDriver.java',
-    argv: (command) => ['/bin/sh', '-c', JAVA_BOOT, command],
+    argv: (command, _source, config) => ['/bin/sh', '-c', JAVA_BOOT, command, ...javaMemoryFlags(config)],
     env: (source) => ({ AGB_JAVA_DRIVER: source }),
     request: 'framed',
     interruptible: false,
@@ -201,7 +211,7 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     if (!interpreter) throw new Error(notAvailable(language))
     const source = driverSource(driver.file)
     const proc = session.sandbox.spawn({
-      argv: driver.argv(interpreter.command, source),
+      argv: driver.argv(interpreter.command, source, config),
       roBinds: interpreter.roBinds,
       env: driver.env(source),
       stdin: true,

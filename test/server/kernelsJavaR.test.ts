@@ -70,6 +70,15 @@ describe.runIf(HAS_JAVA)('run_code java', () => {
     expect(r.stderr).toContain('^')
   }, SLOW)
 
+  it('sizes the heap for the session (half its 2 GiB memory limit): running out is an OutOfMemoryError, the kernel survives', async () => {
+    const max = await java('Runtime.getRuntime().maxMemory()')
+    expect(Number(max.text)).toBeGreaterThan(512 * 1024 ** 2)
+    expect(Number(max.text)).toBeLessThanOrEqual(1024 ** 3)
+    const r = await java('long[] huge = new long[300_000_000];')
+    expect(r.error).toMatchObject({ name: 'OutOfMemoryError' })
+    expect((await java('6 * 7')).text).toBe('42')
+  }, SLOW)
+
   it('treats a class with a main method like the service kernel: declared, then called explicitly', async () => {
     const r = await java('public class Main {\n  public static void main(String[] args) { System.out.println("main ran"); }\n}\nMain.main(new String[0]);')
     expect(r.error).toBeUndefined()
