@@ -99,15 +99,16 @@ export function createCallLog(redact: (text: string) => string): CallLog {
     if (link) info.sessionId = decodeURIComponent(link[1]!)
     if (!copy) return info
     const text = await readCapped(copy, MAX_PARSED_BODY).catch(() => undefined)
-    const toolKey = link ? 'tool' : 'name'
+    const toolKey = link ? 'tool' : url.pathname === '/mcp' ? 'name' : undefined
     if (text === undefined) return info // over the cap: the route saw it; the console only needs the gist
     try {
       const body = JSON.parse(text) as Record<string, unknown>
-      if (typeof body[toolKey] === 'string') info.tool = body[toolKey] as string
+      if (toolKey && typeof body[toolKey] === 'string') info.tool = body[toolKey] as string
       if (typeof body.sessionId === 'string') info.sessionId = body.sessionId
-      if (body.args !== undefined) info.args = summarizeArgs(body.args)
+      if (toolKey && body.args !== undefined) info.args = summarizeArgs(body.args)
     } catch {
-      info.tool = field(text, toolKey)
+      const tool = toolKey && field(text, toolKey)
+      if (tool) info.tool = tool
       info.sessionId ??= field(text, 'sessionId')
     }
     return info
@@ -149,8 +150,8 @@ export function createCallLog(redact: (text: string) => string): CallLog {
         const url = new URL(req.url)
         const at = Date.now()
         const started = performance.now()
-        const isToolCall = req.method === 'POST' && (url.pathname === '/mcp' || LINK_CALL.test(url.pathname))
-        const copy = isToolCall ? req.clone() : undefined
+        // The API's JSON bodies name the tool and the session (object uploads go elsewhere: /oss/).
+        const copy = req.method === 'POST' && ENVELOPE_PATHS.test(url.pathname) ? req.clone() : undefined
         const mark: RequestMark = { source: marks.getStore()?.source ?? 'api' }
         const base = { at, source: mark.source, method: req.method, path: url.pathname }
         let res: Response

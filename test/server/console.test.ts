@@ -229,6 +229,8 @@ describe('AGB Local console', () => {
     expect(await page.locator(`#sessions [data-session="${session.id}"]`).count()).toBe(0)
     expect(local.liveSessions()).toBe(0)
     expect(await page.isDisabled('#run-button')).toBe(true)
+    // The release went through the API (recorded like any call), marked as the console's.
+    await page.locator('#timeline tr', { hasText: 'POST /mcp/releaseSession (console)' }).waitFor({ timeout: UI_TIMEOUT })
     await shot('7-released')
   })
 
