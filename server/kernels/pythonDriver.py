@@ -593,12 +593,73 @@ def _run(code_obj):
     return eval(code_obj, _globals)
 
 
+class UsageError(Exception):
+    """IPython's error for a magic it does not know."""
+
+
+def _system(command):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    import subprocess
+    subprocess.run(command, shell=True)  # output goes to fds 1/2, collected like any subprocess's
+
+
+def _magic_missing(name):
+    raise UsageError('Line magic function `%%%s` not found (AGB Local runs plain Python with `!cmd`, `%%pip` and `%%matplotlib` only).' % name)
+
+
+# Reached from rewritten cells by import, so the user's namespace stays clean.
+_helpers = type(sys)('_agb_kernel')
+_helpers.system, _helpers.magic_missing, _helpers.UsageError = _system, _magic_missing, UsageError
+sys.modules['_agb_kernel'] = _helpers
+
+_MAGIC_LINE = __import__('re').compile(r'^([ \t]*)([%!])(.*)$')
+
+
+def _rewrite_magics(code):
+    """Notebook lines as Python, one line for one line: `!cmd` and `%pip ...` run in a shell,
+    `%matplotlib ...` does nothing (figures always show), any other magic raises UsageError."""
+    lines = []
+    for line in code.split('\n'):
+        match = _MAGIC_LINE.match(line)
+        if match is None:
+            lines.append(line)
+            continue
+        indent, kind, rest = match.groups()
+        name, _, arg = rest.partition(' ')
+        if kind == '!':
+            call = 'system(%r)' % rest
+        elif name == 'matplotlib':
+            call = 'UsageError'
+        elif name == 'pip':
+            call = 'system(%r)' % ('%s -m pip %s' % (sys.executable, arg))
+        else:
+            call = 'magic_missing(%r)' % name
+        lines.append('%s__import__("_agb_kernel").%s' % (indent, call))
+    return '\n'.join(lines)
+
+
+def _parse(code, filename):
+    """The cell's syntax tree; a cell that is not Python is tried once more with its magics rewritten."""
+    try:
+        return ast.parse(code, filename, 'exec')
+    except SyntaxError:
+        rewritten = _rewrite_magics(code)
+        if rewritten == code:
+            raise
+        try:
+            return ast.parse(rewritten, filename, 'exec')
+        except SyntaxError:
+            pass
+        raise
+
+
 def _execute(code, count):
     filename = '<cell-%d>' % count
     # Registered so tracebacks can show the offending source lines.
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     _shown_figures.clear()
-    tree = ast.parse(code, filename, 'exec')
+    tree = _parse(code, filename)
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         node = tree.body.pop()
@@ -679,7 +740,8 @@ def _serve(req):
         return {
             'name': type(exc).__name__,
             'value': str(exc),
-            'traceback': _user_traceback(exc),
+            # IPython shows a UsageError as one line, without a traceback.
+            'traceback': 'UsageError: %s\n' % exc if isinstance(exc, UsageError) else _user_traceback(exc),
         }
     finally:
         with _state:

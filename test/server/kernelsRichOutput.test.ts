@@ -163,3 +163,27 @@ describe('python rich outputs', () => {
     expect(r.results[1]).toEqual({ 'text/plain': '7', isMainResult: true })
   })
 })
+
+describe('python notebook lines', () => {
+  it('runs !cmd and %pip lines in a shell and treats %matplotlib as a no-op, keeping line numbers', async () => {
+    const r = await run('%matplotlib inline\nimport matplotlib.pyplot as plt\n!echo from-shell\nif True:\n    !echo indented\n%pip --version\nplt.plot([1])\n1 / 0')
+    expect(r.stdout).toMatch(/^from-shell\nindented\npip [\d.]+ from .*\n$/)
+    expect(r.results).toHaveLength(1)
+    png(r.results[0]!['image/png'])
+    expect(r.executionError).toBe('ZeroDivisionError: division by zero')
+    expect(r.stderr).toContain('File "<cell-')
+    expect(r.stderr).toMatch(/line 8, in <module>\n {4}1 \/ 0/)
+  })
+
+  it('answers another magic with a UsageError, as IPython does for an unknown one', async () => {
+    const r = await run('%timeit sum(range(10))')
+    expect(r.executionError).toMatch(/^UsageError: Line magic function `%timeit` not found/)
+    expect(r.stderr).toMatch(/^UsageError: Line magic function `%timeit` not found.*\n$/)
+  })
+
+  it('never rewrites a cell that is valid Python, even with % or ! at the start of a line', async () => {
+    const r = await run('s = """\n!not a command\n%not a magic\n"""\ns.split("\\n")[1:3]')
+    expect(r.results).toEqual([{ 'text/plain': "['!not a command', '%not a magic']", isMainResult: true }])
+    expect(r.stdout).toBe('')
+  })
+})
