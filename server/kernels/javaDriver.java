@@ -292,6 +292,12 @@ public class AgbJavaKernel {
     }
 
     public static void main(String[] args) throws Exception {
+        // The launcher compiled this file into memory: its copy in the sandbox's /tmp goes.
+        if (args.length > 0) {
+            Path dir = Path.of(args[0]);
+            Files.deleteIfExists(dir.resolve("AgbJavaKernel.java"));
+            Files.deleteIfExists(dir);
+        }
         // Buffered: FileInputStream.readNBytes seeks (and fails on a pipe) in some JDK 17 updates.
         InputStream proto = new BufferedInputStream(new FileInputStream(FileDescriptor.in));
         events = openEvents();

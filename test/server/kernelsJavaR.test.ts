@@ -40,6 +40,11 @@ describe.runIf(HAS_JAVA)('run_code java', () => {
     expect(second.executionCount).toBe((first.executionCount ?? 0) + 1)
   }, SLOW)
 
+  it('leaves nothing of its driver in the sandbox /tmp', async () => {
+    const r = await java('java.nio.file.Files.list(java.nio.file.Path.of("/tmp")).filter(p -> p.toString().contains("tmp.")).count()')
+    expect(r.text).toBe('0')
+  }, SLOW)
+
   it('runs a snippet that starts with import lines', async () => {
     const r = await java('import java.util.*;\nimport java.time.Duration;\nMap<String, Integer> m = new TreeMap<>();\nm.put("b", 2); m.put("a", 1);\nSystem.out.println(m + " " + Duration.ofSeconds(90));')
     expect(r.error).toBeUndefined()
