@@ -4,6 +4,9 @@
 // socket is left alone. AGB Local also closes a released session's sockets itself, so the last
 // test withholds the release from it (the service answers as the AGB cloud does when it
 // releases later): only the SDK can close the socket there.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { WebSocket } from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createClient, createSession, deleteSession, streamCode } from '../../src/index.ts'
@@ -71,5 +74,36 @@ describe('deleteSession closes the session WebSocket', () => {
     await until(() => h.local.openSockets(a.id) === 0)
     expect(h.local.liveSessions()).toBe(1) // AGB Local never saw the release…
     expect(h.local.openSockets(a.id)).toBe(0) // …so the SDK closed the socket
+  })
+
+  it('a program that streamed and then deleted its session exits by itself (nothing left open)', async () => {
+    const root = resolve(import.meta.dirname, '../..')
+    if (!existsSync(join(root, 'dist/index.mjs'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)')
+    h = await startLocal('loopback')
+    // The built package, as a user's script imports it; `ws` where Node has no global WebSocket.
+    const script = [
+      "import { WebSocket } from 'ws'",
+      "import { createClient, createSession, deleteSession, streamCode } from 'agb-micro'",
+      'const client = createClient({ apiKey: process.env.AGB_API_KEY, endpoint: process.env.AGB_ENDPOINT, webSocket: globalThis.WebSocket ?? WebSocket })',
+      "const session = await createSession(client, { imageId: 'agb-code-space-1' })",
+      "for await (const e of streamCode(client, session, \"print('x')\")) if (e.type === 'end') break",
+      'await deleteSession(client, session)',
+      "console.log('left open after deleteSession:', process.getActiveResourcesInfo().filter((r) => !/Pipe|TTY/.test(r)).join(', ') || 'nothing')",
+    ].join('\n')
+    const started = Date.now()
+    const run = await new Promise<{ code: number | null; out: string; ms: number }>((done) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { PATH: process.env.PATH!, AGB_ENDPOINT: h!.url, AGB_API_KEY: h!.local.apiKey } })
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.stderr.on('data', (d) => (out += d))
+      // The heartbeat is 20 s: a program held open by the socket or its timers would still run at 10 s.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      child.on('close', (code) => {
+        clearTimeout(timer)
+        done({ code, out, ms: Date.now() - started })
+      })
+    })
+    expect(run.out).toMatch(/left open after deleteSession:/)
+    expect(run.code, `the program did not exit by itself within 10 s: ${run.out.trim()}`).toBe(0)
   })
 })

@@ -83,7 +83,7 @@ const ROWS: Record<string, Bad[] | { none: string }> = {
     ['a number as imageId', () => sdk.createSession(client, { imageId: 42 as any })],
     ['blank label values', () => sdk.createSession(client, { imageId: 'img', labels: { team: ' ' } })],
     ['a negative idleReleaseTimeout', () => sdk.createSession(client, { imageId: 'img', idleReleaseTimeout: -5 })],
-    ['a contextSync with an empty path', () => sdk.createSession(client, { imageId: 'img', contextSyncs: [{ contextId: 'c', path: '' }] })],
+    ['a contextSync with an empty path', () => sdk.createSession(client, { imageId: 'img', contextSyncs: [{ contextId: 'c', path: '' }] } as any)],
     ...optionsBad((o) => sdk.createSession(client, { imageId: 'img', ...o })),
   ],
   getSession: sessionOp(sdk.getSession, []),
