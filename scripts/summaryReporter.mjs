@@ -29,6 +29,7 @@ function describeError(error, root) {
 
 export default class SummaryReporter {
   onInit(vitest) {
+    this.vitest = vitest
     this.root = vitest.config.root
     this.started = performance.now()
     this.failures = []
@@ -40,6 +41,18 @@ export default class SummaryReporter {
 
   onUserConsoleLog(log) {
     const stream = log.type === 'stderr' ? process.stderr : process.stdout
+    // A header when the output's source changes, so printed tables and warnings say whose they are.
+    if (log.taskId !== this.lastLogTask) {
+      this.lastLogTask = log.taskId
+      let source
+      try {
+        const entity = log.taskId ? this.vitest.state.getReportedEntityById(log.taskId) : undefined
+        source = entity ? `${entity.module?.relativeModuleId ?? entity.relativeModuleId ?? ''}${entity.fullName && entity.type !== 'module' ? ` › ${entity.fullName}` : ''}` : undefined
+      } catch {
+        source = undefined
+      }
+      if (source) stream.write(`── ${source}\n`)
+    }
     stream.write(`${log.content}${log.content.endsWith('\n') ? '' : '\n'}`)
   }
 
