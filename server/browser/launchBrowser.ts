@@ -76,7 +76,7 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
     ...(options.extraArgs ?? []), '--remote-debugging-pipe', options.startUrl ?? 'about:blank']
   // Plain processes (isolation 'none') see the host's fonts, and their session TMPDIR is too
   // long a path for Chromium's singleton socket (108 bytes at most): they use the host's /tmp.
-  const env = config.isolation === 'bwrap' ? { AGB_FONTS_CONF: FONTS_CONF } : { TMPDIR: '/tmp' }
+  const env: Record<string, string> = config.isolation === 'bwrap' ? { AGB_FONTS_CONF: FONTS_CONF } : { TMPDIR: '/tmp' }
   const proc = session.sandbox.spawn({ argv, stdin: true, env })
 
   const pending = new Map<number, Pending>()

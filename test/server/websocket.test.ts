@@ -142,6 +142,21 @@ describe('WebSocket live streaming', () => {
     client.ws.close()
   })
 
+  // Java and R run in persistent kernels too: their output must not wait for the end.
+  it.each([
+    ['java', 'for (int i = 0; i < 4; i++) { System.out.println("jv " + i); Thread.sleep(300); }', 'jv 0\njv 1\njv 2\njv 3\n'],
+    ['r', 'for (i in 0:3) { cat("r", i, "\\n"); flush(stdout()); Sys.sleep(0.3) }', 'r 0 \nr 1 \nr 2 \nr 3 \n'],
+  ])('delivers %s output as it is printed', async (language, code, expected) => {
+    const { client } = await connect()
+    const id = client.run(code, language, 60)
+    const first = await client.next((f) => f.invocationId === id && f.data?.eventType === 'stdout', 60_000)
+    const frames = await client.finished(id, 60_000)
+    expect(frames.at(-1)!.frame.data).toMatchObject({ phase: 'end', status: 'finished' })
+    expect(frames.at(-1)!.at - first.at).toBeGreaterThan(600)
+    expect(chunks(frames, 'stdout')).toBe(expected)
+    client.ws.close()
+  }, 90_000)
+
   it('streams a partial line (no newline) without waiting for the end', async () => {
     const { client } = await connect()
     const id = client.run('import time\nprint("progress", end="")\ntime.sleep(0.6)\nprint(" done")')
