@@ -25,7 +25,8 @@ ${LIMIT_FLAGS_USAGE}
   --api-key   default the development key ${DEV_API_KEY} (only accepted on loopback hosts)
   --images    image ids to accept besides the documented ones (an id containing "browser" gets a browser)
   --fault     inject a fault, repeatable: route=/mcp,tool=shell,kind=503,times=2 (kind: a status code,
-              retry-after, malformed-json, html, empty, envelope-failure, tool-error, schema, hang, drop, slow-drip)`
+              retry-after, malformed-json, html, empty, envelope-failure, tool-error, schema, hang, drop, slow-drip,
+              lost-answer: the request takes effect, then its answer is lost as lostAs=drop|hang|status|malformed-json says)`
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`)

@@ -1,7 +1,7 @@
 import type { FaultSpec } from './types.ts'
 
 const NUMBERS = new Set(['status', 'retryAfter', 'times', 'intervalMs'])
-const STRINGS = new Set(['route', 'tool', 'kind', 'code', 'message'])
+const STRINGS = new Set(['route', 'tool', 'kind', 'code', 'message', 'lostAs'])
 
 /**
  * Parses the CLI's `--fault` value, comma-separated `key=value` pairs of a {@link FaultSpec}:
