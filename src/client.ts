@@ -1,12 +1,10 @@
-import type { ClientHooks, FetchLike, RetryOptions } from './types.ts'
-import { AgbError } from './errors.ts'
+import type { FetchLike, RetryOptions } from './types.ts'
+import type { RequestHooks } from './requestHooks.ts'
 import { apiKeys } from './_internal/apiKeys.ts'
 import { invalid, positive, retryOption, stringRecord } from './_internal/check.ts'
 
 /** The AGB cloud API host. A bare host gets `https://`. */
 export const DEFAULT_ENDPOINT = 'https://sdk-api.agb.cloud'
-
-const isFn = (f: unknown) => f === undefined || typeof f === 'function'
 
 /**
  * A WebSocket constructor that accepts `{ headers }` as its second argument: Deno's, Bun's,
@@ -39,8 +37,8 @@ export interface ClientOptions {
   headers?: Record<string, string>
   /** Retry policy (see {@link RetryOptions}). Default 3 attempts for idempotent calls. `false` disables. */
   retry?: RetryOptions | false
-  /** Logging hooks receiving redacted request/response summaries. */
-  hooks?: ClientHooks
+  /** Logging hooks receiving redacted request/response summaries: `requestHooks({ onRequest, onResponse })` (a separate import). */
+  hooks?: RequestHooks
   /**
    * WebSocket constructor for streaming, for runtimes without a global one (Node 20:
    * `import { WebSocket } from 'ws'`). Default: the global `WebSocket`; on Workers, `fetch`
@@ -69,7 +67,7 @@ export interface Client {
   /** The retry policy, if set. */
   readonly retry?: RetryOptions | false
   /** Logging hooks, if set. */
-  readonly hooks?: ClientHooks
+  readonly hooks?: RequestHooks
   /** The injected WebSocket constructor, if any. */
   readonly webSocket?: WebSocketConstructor
 }
@@ -88,31 +86,25 @@ export interface Client {
 /* @__NO_SIDE_EFFECTS__ */
 export function createClient(options: ClientOptions): Client {
   const o = options ?? {}
-  if (typeof o !== 'object') invalid('options', 'options must be an object')
+  if (typeof o !== 'object') invalid('options', 'an object')
   // The key's value is never echoed into a message, whatever it is.
-  const apiKey = typeof o.apiKey === 'string' ? o.apiKey.trim() : o.apiKey === undefined ? '' : invalid('options.apiKey', 'apiKey must be a string')
-  if (!apiKey && !o.proxy) throw new AgbError('invalid_input', 'Invalid options.apiKey: apiKey is required (or proxy: true with a proxy endpoint)')
-  if (o.proxy !== undefined && typeof o.proxy !== 'boolean') invalid('options.proxy', 'proxy must be a boolean')
-  if (o.endpoint !== undefined && (typeof o.endpoint !== 'string' || !o.endpoint.trim())) invalid('options.endpoint', 'endpoint must be a non-empty string')
-  if (!isFn(o.fetch)) invalid('options.fetch', 'fetch must be a function')
-  if (!isFn(o.webSocket)) invalid('options.webSocket', 'webSocket must be a WebSocket constructor')
-  if (o.hooks !== undefined && (typeof o.hooks !== 'object' || o.hooks === null)) invalid('options.hooks', 'hooks must be an object')
+  const apiKey = o.apiKey === undefined ? '' : typeof o.apiKey === 'string' ? o.apiKey.trim() : invalid('options.apiKey', 'a string')
+  if (!apiKey && !o.proxy) invalid('options.apiKey', 'given (or proxy: true with a proxy endpoint)')
+  // Each option's type, by its `typeof`.
+  for (const [name, type, what = `a ${type}`] of [['proxy', 'boolean'], ['endpoint', 'string', 'a non-empty string'], ['fetch', 'function'], ['webSocket', 'function'], ['hooks', 'function', 'requestHooks({ onRequest, onResponse })']]) {
+    const value = o[name as keyof ClientOptions]
+    if (value !== undefined && (typeof value !== type || (value as string).trim?.() === '')) invalid(`options.${name}`, what)
+  }
   stringRecord(o.headers, 'options.headers')
   retryOption(o.retry, 'options.retry')
-  let endpoint = (o.endpoint?.trim() ?? DEFAULT_ENDPOINT).replace(/\/+$/, '')
-  // A path (`/agb`) is a same-origin proxy in a browser; a bare host gets https://.
-  if (!/^https?:\/\//i.test(endpoint) && !endpoint.startsWith('/')) endpoint = `https://${endpoint}`
-  const client = {
-    endpoint,
-    timeout: positive(o.timeout, 'options.timeout') ?? 60_000,
-    headers: Object.freeze({ ...o.headers }),
-    ...(o.fetch ? { fetch: o.fetch } : {}),
-    ...(o.retry !== undefined ? { retry: o.retry } : {}),
-    ...(o.hooks ? { hooks: o.hooks } : {}),
-    ...(o.webSocket ? { webSocket: o.webSocket } : {}),
-    ...(o.proxy ? { proxy: true } : {}),
-  }
-  Object.freeze(client)
+  let endpoint = o.endpoint?.trim() || DEFAULT_ENDPOINT
+  // A scheme must be http(s) with a host; a path (`/agb`) is a same-origin proxy in a
+  // browser; a bare host gets https://.
+  if (!/^\w+:\/\//.test(endpoint) && endpoint[0] !== '/') endpoint = `https://${endpoint}`
+  if (endpoint[0] !== '/' && !/^https?:\/\/[^/]/i.test(endpoint)) invalid('options.endpoint', 'an http(s) URL, a host or a path')
+  endpoint = endpoint.replace(/\/+$/, '')
+  const { apiKey: _key, ...rest } = o
+  const client: Client = Object.freeze({ ...rest, endpoint, timeout: positive(o.timeout, 'options.timeout') ?? 60_000, headers: Object.freeze({ ...o.headers }) })
   // Off the object: a getter would still be called by `util.inspect(client, { getters: true })`.
   if (apiKey) apiKeys.set(client, apiKey)
   return client

@@ -75,10 +75,11 @@ describe('tree-shaking', () => {
 })
 
 // Budgets (browser platform and the worker conditions, the same esbuild command as the bench).
-// The budgets are 7,168 B (core flow) and 5,632 B (createClient + exec); these guards
-// hold today's sizes, see the README's benchmark section for where the bytes go.
+// The lean-core targets are 7,168 B (core flow) and 5,632 B (createClient + exec); they are not
+// met yet (ofetch alone is 2.4 KB of them, see the README's benchmark section for where the
+// bytes go), so these guards hold today's sizes: any growth fails here.
 const CORE = ['createClient', 'createSession', 'runCode', 'exec', 'readFile', 'writeFile', 'uploadOss', 'deleteSession']
-const BUDGET = { core: 11_500, exec: 6_800 }
+const BUDGET = { core: 10_400, exec: 6_500 }
 describe('bundle budgets (minified + gzip)', () => {
   for (const [name, conditions, platform] of [
     ['browser', undefined, 'browser'],
@@ -113,6 +114,9 @@ describe('bundle budgets (minified + gzip)', () => {
       'oss_env_init',
       'excludePatterns',
       '~standard', // valibot: the core flow's checks are hand-written
+      'UploadBeforeResourceRelease', // the default context sync policy: opt-in (contextSyncs)
+      'image/svg+xml', // decoding results by MIME kind: opt-in (richResults)
+      'durationMs', // request summaries for logging hooks: opt-in (requestHooks)
     ]) {
       expect(code.includes(unused), unused).toBe(false)
     }

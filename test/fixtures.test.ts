@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   createClient,
+  contextSyncs,
   createSession,
   deleteSession,
   downloadFile,
@@ -20,6 +21,7 @@ import {
   listTools,
   ossEnvInit,
   readFile,
+  richResults,
   runCode,
   sessionInfo,
   setLabels,
@@ -103,7 +105,7 @@ describe('fixture replay: run_code', () => {
     done()
     expect(result).toMatchObject({ success: true, text: 'Hello, World!', requestId: 'req-123', executionCount: 1, executionTime: 0.5 })
     expect(result.logs).toEqual({ stdout: ['Hello, World!'], stderr: [] })
-    expect(result.results).toEqual([{ text: 'Hello, World!', isMainResult: true }])
+    expect(richResults(result)).toEqual([{ text: 'Hello, World!', isMainResult: true }])
   })
 
   it('call-tool.run-code.exception: an exception is data, not a throw', async () => {
@@ -119,7 +121,7 @@ describe('fixture replay: run_code', () => {
     const { client, fixture, done } = clientFor('call-tool.run-code.rich')
     const result = await runCode(client, 'new-session-id', 'display(obj)')
     done()
-    expect(result.results).toEqual(fixture.sdkResult!.results)
+    expect(richResults(result)).toEqual(fixture.sdkResult!.results)
     expect(result.logs).toEqual(fixture.sdkResult!.logs)
   })
 
@@ -264,7 +266,7 @@ describe('fixture replay: session queries', () => {
 
   it('create-session.context-sync.ok: mounts a context and waits for its download', async () => {
     const { client, done } = clientFor('create-session.context-sync.ok')
-    const session = await createSession(client, { tag: false, imageId: 'agb-code-space-1', contextSyncs: [{ contextId: 'ctx-123', path: '/home/data' }] })
+    const session = await createSession(client, { tag: false, imageId: 'agb-code-space-1', contextSyncs: contextSyncs([{ contextId: 'ctx-123', path: '/home/data' }]) })
     await waitForContexts(client, session, { pollInterval: 1 })
     done()
     expect(session.id).toBe('new-session-id')

@@ -248,12 +248,12 @@ describe('contextSyncs whose wait fails', () => {
     return ((await res.json()) as { data: { id: string } }).data.id
   }
   const waitIn = (contextId: string, options: sdk.WaitForContextsOptions) =>
-    rejection(withSession(client, { imageId: IMAGE, contextSyncs: [{ contextId, path: '/home/user/data' }] }, (s) => sdk.waitForContexts(client, s, options)))
+    rejection(withSession(client, { imageId: IMAGE, contextSyncs: sdk.contextSyncs([{ contextId, path: '/home/user/data' }]) }, (s) => sdk.waitForContexts(client, s, options)))
 
   it('createSession itself does not wait: no GetContextInfo request (waiting is opt-in)', async () => {
     const contextId = await context('leak-optin')
     const before = local.requests.length
-    await withSession(client, { imageId: IMAGE, contextSyncs: [{ contextId, path: '/home/user/data' }] }, () => undefined)
+    await withSession(client, { imageId: IMAGE, contextSyncs: sdk.contextSyncs([{ contextId, path: '/home/user/data' }]) }, () => undefined)
     expect(local.requests.slice(before).filter((r) => r.url.includes('/sdk/GetContextInfo'))).toEqual([])
   })
 

@@ -148,7 +148,7 @@ const OPS: Op[] = [
     name: 'createSession (contextSyncs)',
     routes: { '/mcp/createSession': sessionData, '/sdk/GetContextInfo': contextInfoData, '/mcp/releaseSessionAsync': anyJson },
     valid: { '/mcp/createSession': { sessionId: 's-1' }, '/sdk/GetContextInfo': contextStatus([{ contextId: 'ctx-1', path: '/home/user/data', status: 'Success' }]), '/mcp/releaseSessionAsync': {} },
-    run: (c) => sdk.createSession(c, { imageId: 'agb-code-space-1', contextSyncs: [{ contextId: 'ctx-1', path: '/home/user/data' }], ...poll }),
+    run: (c) => sdk.createSession(c, { imageId: 'agb-code-space-1', contextSyncs: sdk.contextSyncs([{ contextId: 'ctx-1', path: '/home/user/data' }]), ...poll }),
     runs: 80,
   },
   {
@@ -325,7 +325,7 @@ describe('hostile answers, one per decoding site (precise repros)', () => {
     [
       'a context-sync status that is an object (createSession waitForContexts)',
       { '/mcp/createSession': { sessionId: 's-1' }, '/sdk/GetContextInfo': { contextStatus: JSON.stringify([{ type: 'data', data: JSON.stringify([{ status: unprintable }]) }]) }, '/mcp/releaseSessionAsync': {} },
-      (c) => sdk.createSession(c, { imageId: 'agb-code-space-1', contextSyncs: [{ contextId: 'ctx-1', path: '/data' }], ...poll }),
+      (c) => sdk.createSession(c, { imageId: 'agb-code-space-1', contextSyncs: sdk.contextSyncs([{ contextId: 'ctx-1', path: '/data' }]), ...poll }),
     ],
     [
       'a transfer sync status that is an object (transfer syncContext)',

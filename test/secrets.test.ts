@@ -43,7 +43,7 @@ describe.each(TRANSPORTS)('secrets over %s', (transport) => {
       endpoint: h.url,
       ...(transport === 'inject' ? { fetch: h.local.fetch } : { webSocket: WebSocket as unknown as WebSocketConstructor }),
       retry: { attempts: 3, baseDelay: 5, maxDelay: 50 },
-      hooks: { onRequest: (e) => events.push(e), onResponse: (e) => events.push(e) },
+      hooks: sdk.requestHooks({ onRequest: (e) => events.push(e), onResponse: (e) => events.push(e) }),
       ...extra,
     })
     clients.push(c)

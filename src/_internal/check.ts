@@ -3,43 +3,45 @@ import type { RequestOptions, RetryOptions } from '../types.ts'
 
 // Hand-written checks for the options every call takes and the few fields of the core
 // operations: a handful of typeof tests cost less (bytes and microseconds per call) than
-// schemas that would only mirror the types. valibot checks the richer inputs and responses.
+// schemas that would only mirror the types. Every message is built here, by `invalid`.
 
-/** Throws the `invalid_input` error naming `field` (`options.timeout` ...). */
-export const invalid = (field: string, message: string): never => {
-  throw new AgbError('invalid_input', `Invalid ${field}: ${message}`)
+/** Throws the `invalid_input` error naming `field` (`options.timeout` ...) and what it must be. */
+export const invalid = (field: string, expected: string): never => {
+  throw new AgbError('invalid_input', `Invalid ${field}: must be ${expected}`)
 }
 
+/** A plain object (not null, not an array). */
+export const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+
 /** A non-blank string, trimmed. */
-export const nonBlank = (value: unknown, field: string): string =>
-  typeof value === 'string' && value.trim() ? value.trim() : invalid(field, `${field.split('.').pop()} must be a non-empty string`)
+export const nonBlank = (value: unknown, field: string): string => (typeof value === 'string' && value.trim()) || invalid(field, 'a non-empty string')
 
 /** An optional positive whole number (of milliseconds unless `unit` says otherwise). */
 export const positive = <T extends number | undefined>(value: T, field: string, unit = 'milliseconds'): T =>
-  value === undefined || (Number.isInteger(value) && value > 0) ? value : invalid(field, `${field.split('.').pop()} must be a positive whole number of ${unit}`)
+  value === undefined || (Number.isInteger(value) && value > 0) ? value : invalid(field, `a positive whole number of ${unit}`)
 
-/** An optional object of string values (headers, env). */
+/** An optional object of string values (headers, env, labels). */
 export const stringRecord = (value: unknown, field: string): Record<string, string> | undefined => {
-  if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid(field, `${field.split('.').pop()} must be an object of strings`)
-  for (const [k, x] of Object.entries(value)) if (!k || typeof x !== 'string') invalid(`${field}.${k}`, 'names must not be empty and values must be strings')
-  return value as Record<string, string>
+  if (value !== undefined) {
+    if (!isRecord(value)) invalid(field, 'an object of strings')
+    for (const [k, x] of Object.entries(value as object)) if (!k.trim() || typeof x !== 'string') invalid(`${field}.${k}`, 'a string under a non-blank name')
+  }
+  return value as Record<string, string> | undefined
 }
 
 /** One of `choices`, or `fallback` when absent. */
 export const oneOf = <T extends string>(value: unknown, choices: readonly T[], fallback: T, field: string): T =>
-  value === undefined ? fallback : choices.includes(value as T) ? (value as T) : invalid(field, `${field.split('.').pop()} must be ${choices.join(', ')}`)
-
-const RETRY: Record<string, number> = { attempts: 1, baseDelay: 0, maxDelay: 0, attemptTimeout: 1 }
+  value === undefined ? fallback : choices.includes(value as T) ? (value as T) : invalid(field, choices.join(', '))
 
 /** What is wrong with a `retry` value (`false` or `{ attempts?, baseDelay?, maxDelay?, attemptTimeout? }`), or `undefined`. */
 export function retryProblem(retry: unknown): string | undefined {
   if (retry === undefined || retry === false) return undefined
-  if (typeof retry !== 'object' || retry === null || Array.isArray(retry)) return 'retry must be false or { attempts?, baseDelay?, maxDelay?, attemptTimeout? }'
+  if (!isRecord(retry)) return 'retry must be false or { attempts?, baseDelay?, maxDelay?, attemptTimeout? }'
   for (const [key, value] of Object.entries(retry)) {
-    const min = RETRY[key]
-    if (min === undefined) return `retry.${key} is not a retry option (attempts, baseDelay, maxDelay, attemptTimeout)`
-    if (value !== undefined && (typeof value !== 'number' || !(value >= min) || !Number.isFinite(value) || (min && !Number.isInteger(value)))) {
+    if (!/^(attempts|baseDelay|maxDelay|attemptTimeout)$/.test(key)) return `retry.${key} is not a retry option (attempts, baseDelay, maxDelay, attemptTimeout)`
+    // attempts and attemptTimeout: whole numbers from 1; the delays: numbers from 0.
+    const min = /Delay/.test(key) ? 0 : 1
+    if (value !== undefined && !((min ? Number.isInteger(value) : Number.isFinite(value)) && (value as number) >= min)) {
       return `retry.${key} must be a ${min ? 'whole number from 1' : 'number from 0'} (got ${JSON.stringify(value)})`
     }
   }
@@ -49,7 +51,8 @@ export function retryProblem(retry: unknown): string | undefined {
 /** `retry`, the same check on `createClient` and on every call. */
 export function retryOption(retry: unknown, field: string): RetryOptions | false | undefined {
   const problem = retryProblem(retry)
-  return problem ? invalid(field, problem) : (retry as RetryOptions | false | undefined)
+  if (problem) throw new AgbError('invalid_input', `Invalid ${field}: ${problem}`)
+  return retry as RetryOptions | false | undefined
 }
 
 /**
@@ -57,11 +60,14 @@ export function retryOption(retry: unknown, field: string): RetryOptions | false
  * operation takes) and that `options` is an object; returns it as given.
  */
 export function requestOptions<T extends RequestOptions>(options: T | undefined): T | undefined {
-  if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null) return invalid('options', 'options must be an object')
-  const { signal, timeout, retry } = options
-  if (signal !== undefined && (typeof signal !== 'object' || signal === null || !('aborted' in signal))) invalid('options.signal', 'signal must be an AbortSignal')
-  positive(timeout, 'options.timeout')
-  retryOption(retry, 'options.retry')
+  if (options !== undefined) {
+    if (typeof options !== 'object' || options === null) invalid('options', 'an object')
+    if (options.signal !== undefined && !(typeof options.signal === 'object' && options.signal !== null && 'aborted' in options.signal)) invalid('options.signal', 'an AbortSignal')
+    positive(options.timeout, 'options.timeout')
+    retryOption(options.retry, 'options.retry')
+  }
   return options
 }
+
+/** The client, checked to be one (`createClient`'s frozen data) before anything reads it. */
+export const clientOf = <C extends { endpoint: string }>(client: C): C => (typeof client?.endpoint === 'string' ? client : invalid('client', 'a client from createClient'))

@@ -47,11 +47,14 @@ export async function withDeadline<T>(op: string, o: RequestOptions | undefined,
 
 /**
  * The same deadline for work that outlives the call that started it (streams, process
- * handles): the timer is not cleared, it fires or is collected.
+ * handles): the timer is not cleared, it fires or is collected, and never holds a Node program open.
  */
 export function openDeadline(op: string, o: RequestOptions | undefined, defaultMs: number): Call {
   const ms = timerMs(o?.timeout ?? defaultMs)
   const controller = new AbortController()
-  setTimeout(() => controller.abort(deadlineReason(op, ms)), ms)
+  const timer = setTimeout(() => controller.abort(deadlineReason(op, ms)), ms)
+  // Node: the work in flight (a socket, a fetch) keeps the program alive, not this timer, so a
+  // program that finished streaming exits at once instead of at the deadline.
+  ;(timer as { unref?: () => void }).unref?.()
   return open(op, o, ms, controller.signal)
 }

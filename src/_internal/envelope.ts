@@ -20,21 +20,38 @@ export interface Envelope {
   route: string
 }
 
+/** What an error about an answer names: the operation, and what is known of the answer. */
+export interface Answer {
+  op: string
+  route?: string
+  status?: number
+  /** The service's own code (`InvalidSession.NotFound`). */
+  code?: string
+  requestId?: string
+}
+
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
 
 const field = (o: Record<string, unknown>, name: string): unknown => o[name] ?? o[name[0]!.toUpperCase() + name.slice(1)]
 
 /** The error code for an HTTP status. */
-export function statusCode(status: number): AgbErrorCode {
-  if (status === 401 || status === 403) return 'unauthorized'
-  if (status === 404) return 'not_found'
-  if (status === 429) return 'rate_limited'
-  if (status >= 500) return 'server_error'
-  return 'api_error'
-}
+export const statusCode = (status: number): AgbErrorCode =>
+  status === 401 || status === 403 ? 'unauthorized' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : status >= 500 ? 'server_error' : 'api_error'
 
 /** `(POST /mcp, InvalidSession.NotFound, HTTP 400, request 1A2B)`: the facts of a failure. */
 export const facts = (...parts: (string | false | undefined)[]): string => ` (${parts.filter(Boolean).join(', ')})`
+
+/**
+ * The one constructor of errors about an answer: `op: message (route, apiCode, HTTP status,
+ * request id)`, the message truncated; rate limits and server errors are retryable.
+ */
+export const answerError = (code: AgbErrorCode, a: Answer, message: string): AgbError =>
+  new AgbError(code, `${a.op}: ${truncate(message)}${facts(a.route, a.code, a.status! >= 400 && `HTTP ${a.status}`, a.requestId && `request ${a.requestId}`)}`, {
+    status: a.status,
+    apiCode: a.code,
+    requestId: a.requestId,
+    retryable: code === 'server_error' || code === 'rate_limited',
+  })
 
 /**
  * Reads an HTTP response whose body ofetch already parsed (`data`: an object, or the raw
@@ -43,12 +60,8 @@ export const facts = (...parts: (string | false | undefined)[]): string => ` (${
 export function toEnvelope(status: number, headers: Headers, data: unknown, op: string, route: string): Envelope {
   const headerId = headers.get('x-request-id') ?? ''
   if (!isObject(data)) {
-    const code = status >= 400 ? statusCode(status) : 'invalid_response'
-    throw new AgbError(code, `${op}: ${status >= 400 ? '' : 'not a JSON envelope: '}${truncate(toText(data)) || '(empty body)'}${facts(route, `HTTP ${status}`, headerId && `request ${headerId}`)}`, {
-      status,
-      ...(headerId ? { requestId: headerId } : {}),
-      retryable: code === 'server_error' || code === 'rate_limited',
-    })
+    const text = toText(data) || '(empty body)'
+    throw answerError(status >= 400 ? statusCode(status) : 'invalid_response', { op, route, status, requestId: headerId }, status >= 400 ? text : `not a JSON envelope: ${text}`)
   }
   const body = isObject(data.body) ? data.body : data
   const success = field(body, 'success') === true
@@ -60,7 +73,7 @@ export function toEnvelope(status: number, headers: Headers, data: unknown, op: 
     code: toText(field(body, 'code')),
     message: toText(field(body, 'message')),
     requestId: toText(field(body, 'requestId')) || headerId,
-    ...(typeof httpStatusCode === 'number' ? { httpStatusCode } : {}),
+    httpStatusCode: typeof httpStatusCode === 'number' ? httpStatusCode : undefined,
     data: field(body, 'data'),
     top: data,
     op,
@@ -69,21 +82,20 @@ export function toEnvelope(status: number, headers: Headers, data: unknown, op: 
 }
 
 /** True when an envelope says the resource does not exist (the service words it several ways). */
-export function isNotFound(envelope: Envelope): boolean {
-  return /notfound/i.test(envelope.code) || /not found/i.test(envelope.message)
-}
+export const isNotFound = (envelope: Envelope): boolean => /notfound|not found/i.test(envelope.code + ' ' + envelope.message)
 
 /** The typed error for a failed envelope: the service's message, code and request id. */
-export function envelopeError(envelope: Envelope, message?: string): AgbError {
-  const { code: apiCode, status, requestId } = envelope
-  let code: AgbErrorCode
-  if (isNotFound(envelope)) code = /session/i.test(apiCode + envelope.message) ? 'session_not_found' : 'not_found'
-  else if (/accessdenied|unauthori[sz]ed|forbidden|invalidapikey|invalidaccesskey/i.test(apiCode)) code = 'unauthorized'
-  else if (/throttl|ratelimit|toomanyrequests/i.test(apiCode)) code = 'rate_limited'
-  else code = statusCode(status >= 400 ? status : (envelope.httpStatusCode ?? status))
-  return new AgbError(
-    code,
-    `${envelope.op}: ${truncate(message ?? (envelope.message || 'Unknown error'))}${facts(envelope.route, apiCode, status >= 400 && `HTTP ${status}`, requestId && `request ${requestId}`)}`,
-    { status, ...(apiCode ? { apiCode } : {}), ...(requestId ? { requestId } : {}), retryable: code === 'rate_limited' || code === 'server_error' },
+export function envelopeError(envelope: Envelope): AgbError {
+  const { code, status } = envelope
+  return answerError(
+    isNotFound(envelope)
+      ? /session/i.test(code + envelope.message) ? 'session_not_found' : 'not_found'
+      : /accessdenied|unauthori[sz]ed|forbidden|invalidapikey|invalidaccesskey/i.test(code)
+        ? 'unauthorized'
+        : /throttl|ratelimit|toomanyrequests/i.test(code)
+          ? 'rate_limited'
+          : statusCode(status >= 400 ? status : (envelope.httpStatusCode ?? status)),
+    envelope,
+    envelope.message || 'Unknown error',
   )
 }

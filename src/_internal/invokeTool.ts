@@ -1,14 +1,12 @@
 import type { Client } from '../client.ts'
 import type { SessionRef } from '../types.ts'
-import { AgbError } from '../errors.ts'
 import type { Call } from './deadline.ts'
-import { facts } from './envelope.ts'
-import { truncate } from './redact.ts'
+import { answerError, type Answer } from './envelope.ts'
 import { sessionId } from './sessionId.ts'
 import { api } from './transport.ts'
 
 /** Tools that change nothing in the sandbox, so a failed call may be repeated. */
-const READ_ONLY = /* @__PURE__ */ new Set(['read_file', 'get_file_info', 'list_directory', 'search_files', 'read_multiple_files', 'get_metrics'])
+const READ_ONLY = /^(read_file|get_file_info|list_directory|search_files|read_multiple_files|get_metrics)$/
 
 /** What a sandbox tool returned (an MCP `CallToolResult`, decoded). */
 export interface ToolOutput {
@@ -17,9 +15,11 @@ export interface ToolOutput {
   /** The tool reported a failure; `text` usually says why. */
   isError: boolean
   requestId: string
+  /** The call, for messages: its operation, route and request id. */
+  answer: Answer
 }
 
-type Item = string | { type?: unknown; text?: unknown; blob?: unknown; data?: unknown }
+const str = (x: unknown) => (typeof x === 'string' ? x : undefined)
 
 /**
  * Calls a sandbox tool through `POST /mcp?autoGenSession=false` with the arguments
@@ -29,9 +29,11 @@ type Item = string | { type?: unknown; text?: unknown; blob?: unknown; data?: un
 export async function invokeTool(client: Client, session: SessionRef, name: string, args: Record<string, unknown>, call: Call): Promise<ToolOutput> {
   const envelope = await api(
     client,
-    { method: 'POST', path: '/mcp', query: { autoGenSession: 'false' }, body: { args: JSON.stringify(args), sessionId: sessionId(session), name }, idempotent: READ_ONLY.has(name) },
+    { method: 'POST', path: '/mcp', query: { autoGenSession: 'false' }, body: { args: JSON.stringify(args), sessionId: sessionId(session), name }, idempotent: READ_ONLY.test(name) },
     call,
   )
+  const { requestId } = envelope
+  const answer: Answer = { op: call.op, route: `${envelope.route} ${name}`, requestId: requestId || 'unknown' }
   let data = envelope.data ?? {}
   if (typeof data === 'string') {
     try {
@@ -41,21 +43,14 @@ export async function invokeTool(client: Client, session: SessionRef, name: stri
     }
   }
   const { content = [], isError } = (data ?? {}) as { content?: unknown; isError?: unknown }
-  const items = content as Item[]
+  const items = content as (string | { type?: unknown; text?: unknown; blob?: unknown; data?: unknown })[]
   if (typeof data !== 'object' || !Array.isArray(items) || !items.every((i) => typeof i === 'string' || (typeof i === 'object' && i !== null))) {
-    throw new AgbError('invalid_response', `${call.op}: tool ${name} returned an unexpected result shape${facts(envelope.route, `request ${envelope.requestId || 'unknown'}`)}`, {
-      status: envelope.status,
-      requestId: envelope.requestId,
-    })
+    throw answerError('invalid_response', answer, `tool ${name} returned an unexpected result shape`)
   }
-  const str = (x: unknown) => (typeof x === 'string' ? x : undefined)
   const texts = items.flatMap((i) => (typeof i === 'string' ? [i] : i.type === 'text' && str(i.text) !== undefined ? [i.text as string] : []))
-  let text = texts.join('\n')
-  if (!texts.length && items.length) {
-    const first = items[0]!
-    text = typeof first === 'string' ? first : (str(first.text) ?? str(first.blob) ?? str(first.data) ?? '')
-  }
-  return { text, isError: isError === true, requestId: envelope.requestId }
+  const first = items[0]
+  const text = texts.length || !first ? texts.join('\n') : typeof first === 'string' ? first : (str(first.text) ?? str(first.blob) ?? str(first.data) ?? '')
+  return { text, isError: isError === true, requestId, answer }
 }
 
 /**
@@ -65,10 +60,5 @@ export async function invokeTool(client: Client, session: SessionRef, name: stri
 export function toolText(output: ToolOutput, op: string, name: string, path?: string): string {
   if (!output.isError) return output.text
   const missing = path !== undefined && /ENOENT|no such file|not found|does not exist/i.test(output.text)
-  const id = output.requestId
-  throw new AgbError(
-    missing ? 'not_found' : 'tool_error',
-    `${op}: ${missing ? `${path} does not exist` : `tool ${name} failed`}: ${truncate(output.text || 'no message')}${id ? facts(`request ${id}`) : ''}`,
-    id ? { requestId: id } : {},
-  )
+  throw answerError(missing ? 'not_found' : 'tool_error', { ...output.answer, op }, `${missing ? `${path} does not exist` : `tool ${name} failed`}: ${output.text || 'no message'}`)
 }

@@ -1,20 +1,11 @@
 import type { Language } from '../types.ts'
 import { invalid } from './check.ts'
 
-const ALIASES: Record<string, Language> = {
-  python: 'python',
-  py: 'python',
-  python3: 'python',
-  javascript: 'javascript',
-  js: 'javascript',
-  node: 'javascript',
-  nodejs: 'javascript',
-  java: 'java',
-  r: 'r',
-}
-
 /** The `language` option: trimmed, case-insensitive, aliases resolved, default python. */
 export function language(value: unknown): Language {
   if (value === undefined) return 'python'
-  return (typeof value === 'string' && ALIASES[value.trim().toLowerCase()]) || invalid('options.language', 'language must be python, javascript, java or r (or py, python3, js, node, nodejs)')
+  const name = typeof value === 'string' ? value.trim().toLowerCase() : ''
+  if (/^(py|python3?)$/.test(name)) return 'python'
+  if (/^(js|node(js)?|javascript)$/.test(name)) return 'javascript'
+  return name === 'java' || name === 'r' ? name : invalid('options.language', 'python, javascript, java or r (or py, python3, js, node, nodejs)')
 }

@@ -1,4 +1,4 @@
-import type { ExecutionError, ExecutionResult } from '../types.ts'
+import type { ExecutionError } from '../types.ts'
 import { toText } from './toText.ts'
 
 /** The parsed outcome of a code run, before the request id is added. */
@@ -8,123 +8,101 @@ export interface CodeOutcome {
   stdout: string
   stderr: string
   logs: { stdout: string[]; stderr: string[] }
-  results: ExecutionResult[]
+  results: unknown[]
   error?: ExecutionError
   executionCount?: number
   executionTime: number
   timedOut: boolean
 }
 
-type Obj = Record<string, unknown>
+type Obj = Record<string, any>
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)
 
 const json = (text: string): unknown => {
   try {
     return JSON.parse(text)
-  } catch {
-    return undefined
-  }
+  } catch {}
 }
 
-// MIME keys of the current format first, the short keys of the rich format as fallbacks.
-const KINDS: [keyof ExecutionResult, string[]][] = [
-  ['text', ['text/plain', 'text']],
-  ['html', ['text/html', 'html']],
-  ['markdown', ['text/markdown', 'markdown']],
-  ['png', ['image/png', 'png']],
-  ['jpeg', ['image/jpeg', 'jpeg']],
-  ['svg', ['image/svg+xml', 'svg']],
-  ['json', ['application/json', 'json']],
-  ['latex', ['text/latex', 'latex']],
-  ['chart', ['application/vnd.vegalite.v5+json', 'application/vnd.vegalite.v4+json', 'chart']],
-]
-
-/** One result item (MIME map, short keys or a JSON string) as an {@link ExecutionResult}. */
-export function toItem(raw: unknown): ExecutionResult | undefined {
-  let item = raw
-  // Items may arrive JSON-encoded, even twice; non-JSON strings are plain text results.
+/** A raw result item with its JSON string encoding (up to two layers) removed; non-JSON strings stay text. */
+export function decodeItem(item: unknown): unknown {
   for (let i = 0; i < 2 && typeof item === 'string'; i++) {
     const decoded = json(item)
-    if (decoded === undefined) return { text: item as string, isMainResult: false }
+    if (decoded === undefined) return item
     item = decoded
   }
-  if (!isObj(item)) return item == null ? undefined : { text: toText(item), isMainResult: false }
-  const out: ExecutionResult = { isMainResult: item.isMainResult === true || item.is_main_result === true }
-  for (const [kind, keys] of KINDS) {
-    const key = keys.find((k) => item[k] != null)
-    if (key === undefined) continue
-    const value = item[key]
-    ;(out as unknown as Obj)[kind] = kind === 'json' || kind === 'chart' || typeof value === 'string' ? value : JSON.stringify(value)
-  }
-  return out
+  return item
 }
 
-const strings = (x: unknown): string[] => (Array.isArray(x) ? x.map((s) => (typeof s === 'string' ? s : JSON.stringify(s))) : typeof x === 'string' && x ? [x] : [])
+/** The text result of a raw item (`text/plain`, or the short `text` key), and whether it is the main one. */
+function textOf(raw: unknown): [string | undefined, boolean] {
+  const item = decodeItem(raw)
+  if (!isObj(item)) return [item == null ? undefined : toText(item), false]
+  const text = item['text/plain'] ?? item.text
+  return [text == null ? undefined : toText(text), item.isMainResult === true || item.is_main_result === true]
+}
 
-function outcome(
-  results: ExecutionResult[],
-  stdout: string[],
-  stderr: string[],
-  error: ExecutionError | undefined,
-  count: unknown,
-  time: unknown,
-): CodeOutcome {
-  const main = results.find((r) => r.isMainResult && r.text !== undefined) ?? results.find((r) => r.text !== undefined)
-  return {
+const strings = (x: unknown): string[] => (Array.isArray(x) ? x.map(toText) : typeof x === 'string' && x ? [x] : [])
+
+function outcome(results: unknown[], stdout: string[], stderr: string[], error?: ExecutionError, count?: unknown, time?: unknown): CodeOutcome {
+  // The main text result: the last expression's, else the first text there is.
+  let text: string | undefined
+  for (const item of results) {
+    const [t, main] = textOf(item)
+    if (t !== undefined && (main || text === undefined)) text = t
+    if (t !== undefined && main) break
+  }
+  const out: CodeOutcome = {
     success: !error,
-    ...(main?.text !== undefined ? { text: main.text } : {}),
     stdout: stdout.join(''),
     stderr: stderr.join(''),
     logs: { stdout, stderr },
     results,
-    ...(error ? { error } : {}),
-    ...(typeof count === 'number' ? { executionCount: count } : {}),
     executionTime: typeof time === 'number' ? time : 0,
     // The sandbox stopped the code at its limit (AGB Local names it so; the cloud's name is [unverified]).
     timedOut: error?.name === 'TimeoutError',
   }
+  if (text !== undefined) out.text = text
+  if (error) out.error = error
+  if (typeof count === 'number') out.executionCount = count
+  return out
 }
 
-// `ZeroDivisionError: division by zero` names its exception; a bare string does not.
-function executionError(text: string, traceback: string): ExecutionError {
-  const named = /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning)): ([\s\S]*)$/.exec(text)
-  return named ? { name: named[1]!, value: named[2]!, traceback } : { name: 'ExecutionError', value: text, traceback }
-}
-
-const plain = (text: string): CodeOutcome => outcome([{ text, isMainResult: true }], [text], [], undefined, undefined, undefined)
+const plain = (text: string): CodeOutcome => outcome([{ text, isMainResult: true }], [text], [])
 
 /**
- * Parses a `run_code` tool text in any of the formats of the formats the service has used (wrapped,
- * current, rich, legacy, plain). Never throws: anything unrecognised is plain output.
+ * Parses a `run_code` tool text in any of the formats the service has used (wrapped,
+ * current, rich, legacy, plain): output, error and the main text result; the result items
+ * are kept as sent (`richResults` decodes them). Never throws: anything unrecognised is plain output.
  */
 export function parseCodeResult(text: string): CodeOutcome {
-  let doc = json(text)
-  if (isObj(doc) && Array.isArray(doc.content) && isObj(doc.content[0]) && typeof doc.content[0].text === 'string') {
-    const inner = json(doc.content[0].text)
+  let doc = json(text) as Obj
+  const first = isObj(doc) && Array.isArray(doc.content) ? doc.content[0] : undefined
+  if (isObj(first) && typeof first.text === 'string') {
+    const inner = json(first.text)
     if (isObj(inner) && ('result' in inner || 'executionError' in inner)) doc = inner
   }
   if (!isObj(doc)) return plain(text)
-  if (doc.isError === true && !('logs' in doc || 'results' in doc)) {
-    const texts = Array.isArray(doc.content) ? doc.content.map((c) => (isObj(c) ? toText(c.text) : toText(c))) : []
-    const value = `Error in response: ${texts.join('; ')}`
-    return outcome([], [], [], { name: 'ExecutionError', value, traceback: '' }, undefined, undefined)
+  const rich = 'logs' in doc || 'results' in doc
+  if (doc.isError === true && !rich) {
+    const texts = Array.isArray(doc.content) ? doc.content.map((c: unknown) => toText(isObj(c) ? c.text : c)) : []
+    return outcome([], [], [], { name: 'ExecutionError', value: `Error in response: ${texts.join('; ')}`, traceback: '' })
   }
+  const count = doc.execution_count ?? doc.executionCount
+  const time = doc.execution_time ?? doc.executionTime
   if (Array.isArray(doc.result)) {
-    const failed = typeof doc.executionError === 'string' && doc.executionError !== ''
-    const error = failed ? executionError(doc.executionError as string, strings(doc.stderr).join('')) : undefined
-    const items = doc.result.map(toItem).filter((r): r is ExecutionResult => r !== undefined)
-    return outcome(items, strings(doc.stdout), strings(doc.stderr), error, doc.execution_count ?? doc.executionCount, doc.execution_time ?? doc.executionTime)
+    const e = doc.executionError
+    const stderr = strings(doc.stderr)
+    // `ZeroDivisionError: division by zero` names its exception; a bare string does not.
+    const named = typeof e === 'string' && /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning)): ([\s\S]*)$/.exec(e)
+    const error = typeof e === 'string' && e ? { name: named ? named[1]! : 'ExecutionError', value: named ? named[2]! : e, traceback: stderr.join('') } : undefined
+    return outcome(doc.result, strings(doc.stdout), stderr, error, count, time)
   }
-  if ('logs' in doc || 'results' in doc) {
+  if (rich) {
     const logs = isObj(doc.logs) ? doc.logs : {}
-    const items = (Array.isArray(doc.results) ? doc.results : []).map(toItem).filter((r): r is ExecutionResult => r !== undefined)
     const e = isObj(doc.error) ? doc.error : undefined
-    let error: ExecutionError | undefined
-    if (e || doc.isError === true) {
-      error = { name: toText(e?.name) || 'ExecutionError', value: toText(e?.value), traceback: toText(e?.traceback) }
-    }
-    return outcome(items, strings(logs.stdout), strings(logs.stderr), error, doc.execution_count, doc.execution_time)
+    const error = e || doc.isError === true ? { name: toText(e?.name) || 'ExecutionError', value: toText(e?.value), traceback: toText(e?.traceback) } : undefined
+    return outcome(Array.isArray(doc.results) ? doc.results : [], strings(logs.stdout), strings(logs.stderr), error, count, time)
   }
-  if (Array.isArray(doc.content) && isObj(doc.content[0])) return plain(toText(doc.content[0].text))
-  return plain(text)
+  return plain(isObj(first) ? toText(first.text) : text)
 }

@@ -8,7 +8,11 @@ import { parseFileInfo } from './parseFileInfo.ts'
 import { shellResult } from './shellResult.ts'
 import { sleep } from './sleep.ts'
 import { transportError } from './transportError.ts'
-import { requestOptions } from './check.ts'
+import { requestOptions, clientOf, invalid } from './check.ts'
+
+/** A byte offset to resume output from: a whole number from 0 (default 0). */
+const offset = (value: number | undefined, name: string): number =>
+  value === undefined ? 0 : Number.isSafeInteger(value) && value >= 0 ? value : invalid(`options.${name}`, 'a whole number of bytes from 0')
 
 const CHUNK = 51_200
 
@@ -62,11 +66,12 @@ export function processHandle(client: Client, data: ProcessData): ProcessHandle 
       // `signal` here is the process signal to send, not an AbortSignal.
       const o = requestOptions({ ...(options?.timeout !== undefined ? { timeout: options.timeout } : {}), ...(options?.retry !== undefined ? { retry: options.retry } : {}) })
       const sig = options?.signal ?? 'TERM'
-      const r = await withDeadline('kill', o, client.timeout, (call) => shell(`kill -${sig} -- -${data.pid} 2>/dev/null || kill -${sig} ${data.pid} 2>/dev/null`, call))
+      const r = await withDeadline('kill', o, clientOf(client).timeout, (call) => shell(`kill -${sig} -- -${data.pid} 2>/dev/null || kill -${sig} ${data.pid} 2>/dev/null`, call))
       return r.exitCode === 0
     },
     output(options) {
-      const offsets = { stdout: options?.stdoutOffset ?? 0, stderr: options?.stderrOffset ?? 0 }
+      requestOptions(options && { signal: options.signal })
+      const offsets = { stdout: offset(options?.stdoutOffset, 'stdoutOffset'), stderr: offset(options?.stderrOffset, 'stderrOffset') }
       const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
       const stop = options?.signal
       let finished = false
@@ -76,7 +81,7 @@ export function processHandle(client: Client, data: ProcessData): ProcessHandle 
             if (stop?.aborted) return controller.close()
             try {
               // One poll, under the client's timeout.
-              const state = await withDeadline('output', stop ? { signal: stop } : undefined, client.timeout, async (call) => {
+              const state = await withDeadline('output', stop ? { signal: stop } : undefined, clientOf(client).timeout, async (call) => {
                 // Read the exit marker first: output written before exit is then complete.
                 const exited = finished || (await exitCode(call)) !== undefined
                 let got = false

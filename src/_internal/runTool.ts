@@ -2,7 +2,7 @@ import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { withDeadline } from './deadline.ts'
 import { invokeTool, toolText } from './invokeTool.ts'
-import { requestOptions } from './check.ts'
+import { requestOptions, clientOf } from './check.ts'
 
 /**
  * The common shape of a tool operation: its options checked, one tool call under the
@@ -17,6 +17,6 @@ export async function runTool(
   options: RequestOptions | undefined,
   path?: string,
 ): Promise<{ text: string; requestId: string }> {
-  const output = await withDeadline(op, requestOptions(options), client.timeout, (call) => invokeTool(client, session, name, args, call))
+  const output = await withDeadline(op, requestOptions(options), clientOf(client).timeout, (call) => invokeTool(client, session, name, args, call))
   return { text: toolText(output, op, name, path), requestId: output.requestId }
 }

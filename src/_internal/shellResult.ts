@@ -1,7 +1,5 @@
-import { AgbError } from '../errors.ts'
-import { facts } from './envelope.ts'
+import { answerError } from './envelope.ts'
 import type { ToolOutput } from './invokeTool.ts'
-import { truncate } from './redact.ts'
 
 /** A `shell` tool result, read. */
 export interface ShellResult {
@@ -22,16 +20,13 @@ export interface ShellResult {
 export function shellResult(out: ToolOutput, op: string): ShellResult {
   let j: Record<string, unknown> | undefined
   try {
-    const parsed = JSON.parse(out.text) as unknown
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) j = parsed as Record<string, unknown>
-  } catch {
-    // raw text output
-  }
-  if (!j) {
+    j = JSON.parse(out.text)
+  } catch {}
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) {
     if (!out.isError) return { exitCode: 0, stdout: out.text, stderr: '' }
-    throw new AgbError('tool_error', `${op}: tool shell failed: ${truncate(out.text || 'no message')}${out.requestId ? facts(`request ${out.requestId}`) : ''}`, out.requestId ? { requestId: out.requestId } : {})
+    throw answerError('tool_error', { ...out.answer, op }, `tool shell failed: ${out.text || 'no message'}`)
   }
-  const int = (x: unknown) => (typeof x === 'number' && Number.isInteger(x) ? x : undefined)
+  const int = (x: unknown) => (Number.isInteger(x) ? (x as number) : undefined)
   const str = (x: unknown) => (typeof x === 'string' ? x : '')
   // `0` is a valid exit code and must not fall through to `errorCode`.
   const result: ShellResult = { exitCode: int(j.exit_code) ?? int(j.errorCode) ?? (out.isError ? -1 : 0), stdout: str(j.stdout), stderr: str(j.stderr) }

@@ -1,8 +1,7 @@
 import type { Client } from '../client.ts'
-import { AgbError } from '../errors.ts'
 import { deleteSession } from '../sessions/deleteSession.ts'
 import type { Session, SessionTool } from '../types.ts'
-import { facts, type Envelope } from './envelope.ts'
+import { answerError, type Envelope } from './envelope.ts'
 
 type Data = Record<string, unknown>
 
@@ -29,18 +28,12 @@ export function freezeSession(client: Client, fields: Record<string, unknown> & 
 
 function parseTools(raw: unknown): SessionTool[] {
   let list = raw
-  if (typeof list === 'string') {
-    try {
-      list = JSON.parse(list)
-    } catch {
-      return []
-    }
-  }
-  if (!Array.isArray(list)) return []
-  return list.flatMap((item: unknown) => {
-    if (typeof item !== 'object' || item === null) return []
-    const name = str(item as Data, 'name')
-    return name ? [{ name, server: str(item as Data, 'server') ?? str(item as Data, 'serverName') ?? '' }] : []
+  try {
+    if (typeof list === 'string') list = JSON.parse(list)
+  } catch {}
+  return (Array.isArray(list) ? list : []).flatMap((item: Data) => {
+    const name = item && str(item, 'name')
+    return name ? [{ name, server: str(item, 'server') ?? str(item, 'serverName') ?? '' }] : []
   })
 }
 
@@ -52,10 +45,7 @@ export function toSession(client: Client, envelope: Envelope, imageId?: string, 
   const d = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : undefined) as Data | undefined
   const id = (d && str(d, 'sessionId')) || fallbackId
   if (!d || !id) {
-    throw new AgbError('invalid_response', `${envelope.op}: the response has no session id${facts(envelope.route, `request ${envelope.requestId || 'unknown'}`)}`, {
-      status: envelope.status,
-      requestId: envelope.requestId,
-    })
+    throw answerError('invalid_response', { ...envelope, code: '', requestId: envelope.requestId || 'unknown' }, 'the response has no session id')
   }
   const session: Record<string, unknown> & { id: string } = { id }
   if (imageId) session.imageId = imageId

@@ -1,13 +1,13 @@
-import { createFetch, type FetchContext } from 'ofetch'
+import { createFetch } from 'ofetch'
 import type { Client } from '../client.ts'
-import { isAgbError } from '../errors.ts'
+import { AgbError, isAgbError } from '../errors.ts'
 import { apiKeys } from './apiKeys.ts'
 import type { Call } from './deadline.ts'
 import { envelopeError, toEnvelope, type Envelope } from './envelope.ts'
 import { redact } from './redact.ts'
 import { RETRY_STATUS, retryDelay, retryPolicy } from './retryPolicy.ts'
 import { sleep, untilAborted } from './sleep.ts'
-import { attemptTimeoutError, refusedBeforeSending, transportError } from './transportError.ts'
+import { refusedBeforeSending, transportError } from './transportError.ts'
 
 /** One request to the API host. */
 export interface ApiRequest {
@@ -24,14 +24,6 @@ export interface ApiRequest {
 // is looked up per request, so polyfills and spies installed later apply, and it is raced
 // against the signal: a `fetch` that ignores its signal still ends at the per-attempt clock.
 const instances = new WeakMap<Client, ReturnType<typeof createFetch>>()
-function ofetchOf(client: Client) {
-  let $fetch = instances.get(client)
-  if (!$fetch) {
-    $fetch = createFetch({ fetch: (input, init) => untilAborted(init!.signal!, (client.fetch ?? globalThis.fetch)(input, init)) })
-    instances.set(client, $fetch)
-  }
-  return $fetch
-}
 
 /** Service bodies are JSON envelopes; anything else is kept as text for the error message. */
 function parseBody(body: string): unknown {
@@ -42,13 +34,15 @@ function parseBody(body: string): unknown {
   }
 }
 
+const THROTTLED = /throttl|ratelimit|toomanyrequests/i
+
 /**
  * Sends one API request through ofetch and returns its envelope whatever it says; throws an
  * `AgbError` only when no readable envelope came back after the last attempt.
  *
  * ofetch does the sending, body and query serialisation, per-attempt `timeout` and the
  * retries (`retry`, `retryDelay`: full jitter or `Retry-After`, `retryStatusCodes`); its hooks
- * feed the client's logging hooks. What ofetch cannot express is the thin layer here:
+ * feed the client's logging hooks (`requestHooks`). What ofetch cannot express is the thin layer here:
  * - the call's deadline across attempts and backoffs (`untilAborted(call.signal, ...)`);
  * - a non-idempotent request is repeated only when the connection was refused before
  *   sending (the `onRequestError` hook throws for any other failure, which stops ofetch's
@@ -61,22 +55,23 @@ export async function send(client: Client, request: ApiRequest, call: Call): Pro
   const url = client.endpoint + path
   const policy = retryPolicy(client, call)
   const key = apiKeys.get(client)
+  // The logging hooks (`requestHooks`) see ofetch's context and make the summaries.
   const hooks = client.hooks
+  let $fetch = instances.get(client)
+  if (!$fetch) instances.set(client, ($fetch = createFetch({ fetch: (input, init) => untilAborted(init!.signal!, (client.fetch ?? globalThis.fetch)(input, init)) })))
   let attempt = 0
-  let started = 0
-  const summary = (ctx: FetchContext) => ({ method, url, attempt, durationMs: Date.now() - started, status: ctx.response?.status ?? 0 })
   for (;;) {
-    let response: Response & { _data?: unknown }
+    let response: Response & { _data?: any }
     try {
       response = await untilAborted(
         call.signal,
-        ofetchOf(client).raw(url, {
+        $fetch.raw(url, {
           method,
           query: request.query,
           body: method === 'POST' ? (request.body ?? {}) : undefined,
-          headers: { ...client.headers, ...(key ? { authorization: `Bearer ${key}` } : {}) },
+          headers: key ? { ...client.headers, authorization: `Bearer ${key}` } : client.headers,
           signal: call.signal,
-          ...(policy.attemptTimeout ? { timeout: policy.attemptTimeout } : {}),
+          timeout: policy.attemptTimeout || undefined,
           retry: policy.attempts - attempt - 1,
           retryDelay: (ctx) => retryDelay(policy, attempt, ctx.response?.headers.get('retry-after')),
           retryStatusCodes: RETRY_STATUS,
@@ -85,40 +80,37 @@ export async function send(client: Client, request: ApiRequest, call: Call): Pro
           parseResponse: (body) => parseBody(redact(body, key)),
           onRequest(ctx) {
             attempt++
-            started = Date.now()
             // ofetch combines the per-attempt timer into `options.signal` and a retry reuses
             // the combined (already aborted) signal: each attempt starts from the call's own.
             ctx.options.signal = call.signal
-            hooks?.onRequest?.({ method, url, attempt })
+            hooks?.(ctx, attempt)
           },
           onRequestError(ctx) {
-            const e = ctx.options.timeout && !call.signal.aborted && (ctx.error as { name?: unknown })?.name === 'TimeoutError'
-              ? attemptTimeoutError(call, route, policy.attemptTimeout, attempt)
-              : transportError(ctx.error, call, route)
-            hooks?.onResponse?.({ ...summary(ctx), requestId: '', error: e.code })
+            const e =
+              !call.signal.aborted && ctx.options.timeout && (ctx.error as Error | undefined)?.name === 'TimeoutError'
+                ? new AgbError('timeout', `${call.op} timed out after ${policy.attemptTimeout} ms (${route}, retry.attemptTimeout, attempt ${attempt})`, { status: 0, retryable: true })
+                : transportError(ctx.error, call, route)
+            hooks?.(ctx, attempt, e.code)
             // Thrown, it ends ofetch's retries: after the caller's abort or the deadline, and
             // for a request that may have reached the service and is not safe to repeat.
             if (call.signal.aborted || attempt >= policy.attempts || !(idempotent || refusedBeforeSending(ctx.error))) throw e
           },
           onResponse(ctx) {
-            const data = ctx.response._data as { code?: unknown; Code?: unknown } | undefined
-            const failed = ctx.response.status >= 400 || (data && typeof data === 'object' && (data as { success?: unknown }).success === false)
-            hooks?.onResponse?.({ ...summary(ctx), requestId: ctx.response.headers.get('x-request-id') ?? '', ...(failed ? { error: String(data?.code ?? data?.Code ?? 'failed') } : {}) })
+            hooks?.(ctx, attempt)
           },
         }),
       )
     } catch (error) {
       if (isAgbError(error)) throw error
       // An error status after the last retry: its envelope says what happened.
-      const failed = (error as { response?: Response & { _data?: unknown } }).response
+      const failed = (error as { response?: typeof response }).response
       if (!failed) throw transportError(error, call, route)
       response = failed
     }
     const envelope = toEnvelope(response.status, response.headers, response._data, call.op, route)
     // The service may report a failure in the body only (HTTP 200 with `httpStatusCode` 5xx,
     // or a throttling code): ofetch sees a success, so such answers are repeated here.
-    const again = !envelope.success && ((envelope.httpStatusCode ?? 0) >= 500 || /throttl|ratelimit|toomanyrequests/i.test(envelope.code))
-    if (!idempotent || !again || attempt >= policy.attempts) return envelope
+    if (!idempotent || envelope.success || !((envelope.httpStatusCode ?? 0) >= 500 || THROTTLED.test(envelope.code)) || attempt >= policy.attempts) return envelope
     await sleep(retryDelay(policy, attempt, response.headers.get('retry-after')), call.signal).catch((reason: unknown) => {
       throw transportError(reason, call, route)
     })

@@ -1,5 +1,6 @@
 import type { CodeEvent } from './streamCode.ts'
 import type { RunCodeResult } from './runCode.ts'
+import { invalid } from '../_internal/check.ts'
 
 /** Callbacks for {@link collectCode}. */
 export interface CollectCodeOptions {
@@ -23,6 +24,8 @@ export interface CollectCodeOptions {
  * ```
  */
 export async function collectCode(stream: AsyncIterable<CodeEvent>, options: CollectCodeOptions = {}): Promise<RunCodeResult> {
+  if (typeof (stream as Partial<AsyncIterable<CodeEvent>> | undefined)?.[Symbol.asyncIterator] !== 'function') invalid('stream', 'a streamCode stream (async-iterable)')
+  for (const name of ['onStdout', 'onStderr'] as const) if (options?.[name] !== undefined && typeof options[name] !== 'function') invalid(`options.${name}`, 'a function')
   const out: RunCodeResult = { success: true, stdout: '', stderr: '', logs: { stdout: [], stderr: [] }, results: [], executionTime: 0, timedOut: false, requestId: '' }
   for await (const event of stream) {
     if (event.type === 'stdout' || event.type === 'stderr') {

@@ -1,8 +1,8 @@
 import type { Client } from '../client.ts'
-import type { ExecutionError, ExecutionResult, Language, LanguageAlias, RequestOptions, SessionRef } from '../types.ts'
+import type { ExecutionError, Language, LanguageAlias, RequestOptions, SessionRef } from '../types.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
-import { invalid, requestOptions } from '../_internal/check.ts'
+import { invalid, requestOptions, clientOf } from '../_internal/check.ts'
 import { language } from '../_internal/language.ts'
 import { parseCodeResult } from '../_internal/parseCodeResult.ts'
 import { remoteBudget } from '../_internal/remoteBudget.ts'
@@ -33,8 +33,11 @@ export interface RunCodeResult {
   stderr: string
   /** The same output in the chunks the sandbox produced. */
   logs: { stdout: string[]; stderr: string[] }
-  /** Every result (displayed outputs and the last expression), by MIME kind. */
-  results: ExecutionResult[]
+  /**
+   * Every result (displayed outputs and the last expression) as the service sent it;
+   * `richResults(result)` decodes them by MIME kind (html, png, charts ...).
+   */
+  results: unknown[]
   /** The exception the code raised; a timeout is a `TimeoutError` here. */
   error?: ExecutionError
   /** The kernel's execution counter, when it reports one. */
@@ -60,7 +63,7 @@ export interface RunCodeResult {
  * @param session - The session or its id.
  * @param code - Source text.
  * @param options - `language` (default python), `timeout` (ms, default 65 000), `signal`, `retry`.
- * @returns `text` (the main text result), `stdout`, `stderr`, `results` by MIME kind, `error`, `timedOut`, `executionCount`, `executionTime`.
+ * @returns `text` (the main text result), `stdout`, `stderr`, `results` (raw; `richResults` decodes them), `error`, `timedOut`, `executionCount`, `executionTime`.
  * @throws AgbError `invalid_input` for an unknown language or a timeout under 1500 ms; `session_not_found`, `timeout`, `tool_error`, ...
  * @example
  * ```ts
@@ -69,6 +72,7 @@ export interface RunCodeResult {
  * ```
  */
 export async function runCode(client: Client, session: SessionRef, code: string, options?: RunCodeOptions): Promise<RunCodeResult> {
+  clientOf(client)
   sessionId(session)
   if (typeof code !== 'string') invalid('code', 'code must be a string')
   const o = requestOptions(options)

@@ -2,14 +2,14 @@ import type { Client } from '../client.ts'
 import type { ExecutionError, ExecutionResult, RequestOptions, Session, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
 import { openDeadline, type Call } from '../_internal/deadline.ts'
-import { toItem } from '../_internal/parseCodeResult.ts'
+import { toItem } from '../_internal/toItem.ts'
 import { remoteBudget } from '../_internal/remoteBudget.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { connect, type Connection } from '../_internal/sessionSocket.ts'
 import { toSession } from '../_internal/toSession.ts'
 import { api } from '../_internal/transport.ts'
 import { transportError } from '../_internal/transportError.ts'
-import { invalid, positive, requestOptions } from '../_internal/check.ts'
+import { invalid, positive, requestOptions, clientOf } from '../_internal/check.ts'
 import { language } from '../_internal/language.ts'
 import type { RunCodeOptions } from './runCode.ts'
 import { toText } from '../_internal/toText.ts'
@@ -74,6 +74,7 @@ export type CodeEventStream = ReadableStream<CodeEvent> & AsyncIterable<CodeEven
  * ```
  */
 export function streamCode(client: Client, session: SessionRef, code: string, options?: StreamCodeOptions): CodeEventStream {
+  clientOf(client)
   const id = sessionId(session)
   const source = typeof code === 'string' ? code : invalid('code', 'code must be a string')
   const o = requestOptions(options) ?? {}

@@ -5,7 +5,7 @@ import { invokeTool } from '../_internal/invokeTool.ts'
 import { remoteBudget } from '../_internal/remoteBudget.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { shellResult } from '../_internal/shellResult.ts'
-import { nonBlank, requestOptions, stringRecord } from '../_internal/check.ts'
+import { nonBlank, requestOptions, stringRecord, clientOf } from '../_internal/check.ts'
 
 /** Options for {@link exec}. */
 export interface ExecOptions extends RequestOptions {
@@ -59,6 +59,7 @@ export interface ExecResult {
  * ```
  */
 export async function exec(client: Client, session: SessionRef, command: string, options?: ExecOptions): Promise<ExecResult> {
+  clientOf(client)
   sessionId(session)
   const cmd = nonBlank(command, 'command')
   const o = requestOptions(options)

@@ -5,7 +5,7 @@ import { fromBase64 } from '../_internal/base64.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { parseFileInfo } from '../_internal/parseFileInfo.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { nonBlank, oneOf, requestOptions } from '../_internal/check.ts'
+import { nonBlank, oneOf, requestOptions, clientOf } from '../_internal/check.ts'
 
 /** The service reads at most this many bytes per `read_file` call. */
 const CHUNK = 51_200
@@ -44,13 +44,14 @@ export async function readFile(client: Client, session: SessionRef, path: string
   const p = nonBlank(path, 'path')
   const o = requestOptions(options)
   const format = oneOf(o?.format, ['text', 'bytes'], 'text', 'options.format')
-  return withDeadline('readFile', o, client.timeout, async (call) => {
+  return withDeadline('readFile', o, clientOf(client).timeout, async (call) => {
     const tool = async (name: string, args: Record<string, unknown>) => toolText(await invokeTool(client, session, name, args, call), 'readFile', name, p)
-    const info = parseFileInfo(await tool('get_file_info', { path: p }))
-    if (info.isDirectory) throw new AgbError('invalid_input', `readFile: ${p} is a directory`)
-    const size = info.size
-    if (!Number.isSafeInteger(size) || size < 0) throw new AgbError('invalid_response', `readFile: the service reported an impossible size for ${p} (${size})`)
-    if (size > MAX_BYTES) throw new AgbError('invalid_input', `readFile: ${p} is ${size} bytes; readFile holds files in memory up to ${MAX_BYTES} bytes, use downloadFile (streams) for larger ones`)
+    const { isDirectory, size } = parseFileInfo(await tool('get_file_info', { path: p }))
+    // A directory, an impossible size or one too big to hold in memory (downloadFile streams).
+    if (isDirectory || !(size >= 0 && size <= MAX_BYTES && Number.isInteger(size))) {
+      const what = isDirectory ? 'a directory' : `${size} bytes (readFile holds 0 to ${MAX_BYTES} bytes; downloadFile streams larger files)`
+      throw new AgbError(isDirectory || size > MAX_BYTES ? 'invalid_input' : 'invalid_response', `readFile: ${p} is ${what}`)
+    }
     if (format === 'text' && size <= CHUNK) {
       if (size === 0) return ''
       return tool('read_file', { path: p, offset: 0, length: size })

@@ -7,6 +7,7 @@ import { decode, jsonString } from '../_internal/decode.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { sleep } from '../_internal/sleep.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { clientOf } from '../_internal/check.ts'
 
 const WatchDirOptionsSchema = v.object({ interval: optionalMs('interval'), ...requestOptionEntries })
 
@@ -58,7 +59,7 @@ export async function* watchDir(client: Client, session: SessionRef, path: strin
     let events: FileChangeEvent[]
     try {
       // Each poll is one call with the caller's options: signal, timeout and retry alike.
-      const output = await withDeadline('watchDir', o, client.timeout, (call) => invokeTool(client, session, 'get_file_change', { path: p }, call))
+      const output = await withDeadline('watchDir', o, clientOf(client).timeout, (call) => invokeTool(client, session, 'get_file_change', { path: p }, call))
       events = decode(EventsSchema, toolText(output, 'watchDir', 'get_file_change') || '[]', { op: 'watchDir', route: 'POST /mcp get_file_change', requestId: output.requestId, status: 200 })
     } catch (error) {
       if (o.signal?.aborted && isAgbError(error, 'aborted')) return

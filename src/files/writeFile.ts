@@ -3,11 +3,10 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
 import { toBase64 } from '../_internal/base64.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { facts } from '../_internal/envelope.ts'
+import { answerError } from '../_internal/envelope.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
-import { truncate } from '../_internal/redact.ts'
 import { shellResult } from '../_internal/shellResult.ts'
-import { nonBlank, oneOf, requestOptions } from '../_internal/check.ts'
+import { nonBlank, oneOf, requestOptions, clientOf } from '../_internal/check.ts'
 
 /** The service takes at most this many characters per `write_file` call. */
 const CHUNK = 51_200
@@ -65,7 +64,7 @@ export async function writeFile(
   }
   const o = requestOptions(options)
   const mode = oneOf(o?.mode, ['overwrite', 'append', 'create_new'], 'overwrite', 'options.mode')
-  return withDeadline('writeFile', o, client.timeout, async (call) => {
+  return withDeadline('writeFile', o, clientOf(client).timeout, async (call) => {
     const write = async (target: string, text: string, mode: string) => {
       let first = true
       for (const part of chunks(text, CHUNK)) {
@@ -74,15 +73,13 @@ export async function writeFile(
       }
     }
     if (typeof content === 'string') return write(p, content, mode)
-    const staging = `${p}.agb-upload-${crypto.randomUUID().slice(0, 8)}.b64`
-    await write(staging, toBase64(content), 'create_new')
-    const redirect = mode === 'append' ? '>>' : '>'
-    const guard = mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo "file exists: ${p.replace(/["$`\\]/g, '')}" >&2; rm -f ${quote(staging)}; exit 17; }; ` : ''
-    const command = `${guard}base64 -d ${quote(staging)} ${redirect} ${quote(p)}; status=$?; rm -f ${quote(staging)}; exit $status`
+    const target = `${p}.agb-upload-${crypto.randomUUID().slice(0, 8)}.b64`
+    await write(target, toBase64(content), 'create_new')
+    const staging = quote(target)
+    const guard = mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo file exists >&2; rm -f ${staging}; exit 17; }; ` : ''
+    const command = `${guard}base64 -d ${staging} ${mode === 'append' ? '>>' : '>'} ${quote(p)}; status=$?; rm -f ${staging}; exit $status`
     const out = await invokeTool(client, session, 'shell', { command, timeout_ms: 60_000 }, call)
     const result = shellResult(out, 'writeFile')
-    if (out.isError || result.exitCode !== 0) {
-      throw new AgbError('tool_error', `writeFile: writing bytes to ${p} failed: ${truncate(result.stderr || out.text || 'no message')}${facts(`request ${out.requestId}`)}`, { requestId: out.requestId })
-    }
+    if (out.isError || result.exitCode) throw answerError('tool_error', { ...out.answer, op: 'writeFile' }, `writing bytes to ${p} failed: ${result.stderr || out.text || 'no message'}`)
   })
 }

@@ -3,6 +3,7 @@ import type { Client } from '../client.ts'
 import type { ProcessData, ProcessHandle } from '../types.ts'
 import { processHandle } from '../_internal/processHandle.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
+import { clientOf } from '../_internal/check.ts'
 
 const ProcessDataSchema = v.object({
   sessionId: nonEmpty('sessionId'),
@@ -25,5 +26,5 @@ const ProcessDataSchema = v.object({
  * ```
  */
 export function attachProcess(client: Client, data: ProcessData): ProcessHandle {
-  return processHandle(client, validate(ProcessDataSchema, data, 'data'))
+  return processHandle(clientOf(client), validate(ProcessDataSchema, data, 'data'))
 }

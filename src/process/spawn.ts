@@ -8,6 +8,7 @@ import { shellResult } from '../_internal/shellResult.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { nonEmpty, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { clientOf } from '../_internal/check.ts'
 
 const SpawnOptionsSchema = v.object({
   cwd: v.optional(nonEmpty('cwd')),
@@ -57,7 +58,7 @@ export async function spawn(client: Client, session: SessionRef, command: string
   const wrapper = `sh -c ${quote(inner)}; echo $? > ${dir}/exit.tmp && mv ${dir}/exit.tmp ${dir}/exit`
   // setsid: the job is its own process group, so kill() reaches its children too.
   const start = `mkdir -p ${dir} && : > ${dir}/stdout && : > ${dir}/stderr && (setsid sh -c ${quote(wrapper)} > ${dir}/stdout 2> ${dir}/stderr < /dev/null & echo $!)`
-  const out = await withDeadline('spawn', o, client.timeout, (call) => invokeTool(client, id, 'shell', { command: start, timeout_ms: 15_000 }, call))
+  const out = await withDeadline('spawn', o, clientOf(client).timeout, (call) => invokeTool(client, id, 'shell', { command: start, timeout_ms: 15_000 }, call))
   const result = shellResult(out, 'spawn')
   const pid = Number.parseInt(result.stdout.trim(), 10)
   if (result.exitCode !== 0 || !Number.isInteger(pid)) {

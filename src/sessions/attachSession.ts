@@ -1,5 +1,6 @@
 import type { Client } from '../client.ts'
 import { sessionId } from '../_internal/sessionId.ts'
+import { clientOf } from '../_internal/check.ts'
 import type { Session } from '../types.ts'
 import { freezeSession } from '../_internal/toSession.ts'
 
@@ -19,5 +20,5 @@ import { freezeSession } from '../_internal/toSession.ts'
  * ```
  */
 export function attachSession(client: Client, id: string): Session {
-  return freezeSession(client, { id: sessionId(id), tools: Object.freeze([]) })
+  return freezeSession(clientOf(client), { id: sessionId(id), tools: Object.freeze([]) })
 }

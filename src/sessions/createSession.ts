@@ -1,55 +1,16 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, Session } from '../types.ts'
-import { AgbError, isAgbError } from '../errors.ts'
+import { isAgbError } from '../errors.ts'
 import { withDeadline, type Call } from '../_internal/deadline.ts'
-import { facts, type Envelope } from '../_internal/envelope.ts'
-import { invalid, nonBlank, positive, requestOptions } from '../_internal/check.ts'
-import { labelsProblem } from '../_internal/labels.ts'
+import { answerError, type Envelope } from '../_internal/envelope.ts'
+import { toText } from '../_internal/toText.ts'
+import { invalid, nonBlank, positive, requestOptions, stringRecord, clientOf } from '../_internal/check.ts'
 import { retryDelay, retryPolicy } from '../_internal/retryPolicy.ts'
 import { sleep } from '../_internal/sleep.ts'
 import { toSession } from '../_internal/toSession.ts'
 import { api } from '../_internal/transport.ts'
 import { deleteSession } from './deleteSession.ts'
-
-/** The params checked before anything is sent (keys and values of the right kinds). */
-function checkParams(params: CreateSessionParams): CreateSessionParams & { imageId: string } {
-  const p = requestOptions(params) ?? invalid('params', 'params must be an object with imageId')
-  const imageId = nonBlank(p.imageId, 'params.imageId')
-  const labels = p.labels === undefined ? undefined : labelsProblem(p.labels)
-  if (labels) invalid('params.labels', labels)
-  positive(p.idleReleaseTimeout, 'params.idleReleaseTimeout', 'seconds')
-  if (p.policyId !== undefined) nonBlank(p.policyId, 'params.policyId')
-  if (p.tag !== undefined && typeof p.tag !== 'boolean') invalid('params.tag', 'tag must be a boolean')
-  if (p.contextSyncs !== undefined) {
-    if (!Array.isArray(p.contextSyncs)) invalid('params.contextSyncs', 'contextSyncs must be an array')
-    p.contextSyncs.forEach((c, i) => {
-      nonBlank(c?.contextId, `params.contextSyncs.${i}.contextId`)
-      nonBlank(c.path, `params.contextSyncs.${i}.path`)
-      if (c.policy !== undefined && (typeof c.policy !== 'object' || c.policy === null || Array.isArray(c.policy))) invalid(`params.contextSyncs.${i}.policy`, 'policy must be an object')
-    })
-  }
-  return { ...p, imageId }
-}
-
-/** The official SDKs' default sync policy, sent JSON-encoded. */
-const DEFAULT_POLICY = {
-  uploadPolicy: { autoUpload: true, uploadStrategy: 'UploadBeforeResourceRelease', uploadMode: 'File' },
-  downloadPolicy: { autoDownload: true, downloadStrategy: 'DownloadAsync' },
-  deletePolicy: { syncLocalFile: true },
-  extractPolicy: { extract: true, deleteSrcFile: true, extractToCurrentFolder: false },
-  recyclePolicy: { lifecycle: 'Lifecycle_Forever', paths: [''] },
-  bwList: { whiteLists: [] },
-}
-
-/** A persistent context to mount into the new session. */
-export interface ContextSync {
-  /** Context id (from the AGB console or context APIs). */
-  contextId: string
-  /** Sandbox directory to mount it at. */
-  path: string
-  /** Sync policy (upload, download, delete, extract, recycle rules). Default: the official SDKs' default policy. */
-  policy?: Record<string, unknown>
-}
+import type { ContextSyncList } from './contextSyncs.ts'
 
 /** What to create: the image, and optionally labels, idle timeout and policy. */
 export interface CreateSessionParams extends RequestOptions {
@@ -62,11 +23,11 @@ export interface CreateSessionParams extends RequestOptions {
   /** MCP policy id to apply. */
   policyId?: string
   /**
-   * Persistent contexts to mount. Their download into the sandbox starts with the session;
-   * `createSession` does not wait for it: call `waitForContexts(client, session)` before
-   * reading the mounted files.
+   * Persistent contexts to mount, built by `contextSyncs([{ contextId, path }])` (a separate
+   * import). Their download into the sandbox starts with the session; `createSession` does
+   * not wait for it: call `waitForContexts(client, session)` before reading the mounted files.
    */
-  contextSyncs?: ContextSync[]
+  contextSyncs?: ContextSyncList
   /**
    * Label the session `agb-micro-create-id` so a retried or aborted create never leaves a
    * duplicate or an orphan. Default `true`; `false` sends exactly the official SDK's request.
@@ -88,7 +49,7 @@ export const CREATE_TAG = 'agb-micro-create-id'
  * finds and deletes it in the background. `tag: false` turns this off.
  *
  * @param client - The client.
- * @param params - `imageId` (required), `labels`, `idleReleaseTimeout`, `policyId`, `contextSyncs`, `tag`, `signal`, `timeout`, `retry`.
+ * @param params - `imageId` (required), `labels`, `idleReleaseTimeout`, `policyId`, `contextSyncs` (from `contextSyncs(...)`), `tag`, `signal`, `timeout`, `retry`.
  * @returns The {@link Session}: its `id`, URLs and tools.
  * @throws AgbError `invalid_input` (before sending) for an empty imageId or blank labels;
  *   `api_error` when the service declines (e.g. unknown image, quota); `unauthorized`, `timeout`, ...
@@ -98,8 +59,17 @@ export const CREATE_TAG = 'agb-micro-create-id'
  * ```
  */
 export async function createSession(client: Client, params: CreateSessionParams): Promise<Session> {
-  const p = checkParams(params)
-  return withDeadline('createSession', p, client.timeout, async (call) => {
+  const p = requestOptions(params) ?? invalid('params', 'an object with imageId')
+  const imageId = nonBlank(p.imageId, 'params.imageId')
+  for (const k in stringRecord(p.labels, 'params.labels')) nonBlank(p.labels![k], `params.labels.${k}`)
+  positive(p.idleReleaseTimeout, 'params.idleReleaseTimeout', 'seconds')
+  if (p.policyId !== undefined) nonBlank(p.policyId, 'params.policyId')
+  if (p.tag !== undefined && typeof p.tag !== 'boolean') invalid('params.tag', 'a boolean')
+  // Built and checked by the `contextSyncs` opt-in (policies JSON-encoded); raw entries would mount nothing.
+  if (p.contextSyncs !== undefined && !(Array.isArray(p.contextSyncs) && p.contextSyncs.every((c) => typeof c?.policy === 'string'))) {
+    invalid('params.contextSyncs', 'built by contextSyncs([{ contextId, path }]) (import { contextSyncs })')
+  }
+  return withDeadline('createSession', p, clientOf(client).timeout, async (call) => {
     const { signal } = call
     const policy = retryPolicy(client, call)
     // The session carries a client-made tag: after an ambiguous failure (the request may have
@@ -112,14 +82,12 @@ export async function createSession(client: Client, params: CreateSessionParams)
     if (labels) body.labels = JSON.stringify(labels)
     if (p.idleReleaseTimeout !== undefined) body.timeout = p.idleReleaseTimeout
     if (p.policyId) body.mcpPolicyId = p.policyId
-    if (p.contextSyncs?.length) {
-      body.persistenceDataList = p.contextSyncs.map((c) => ({ contextId: c.contextId, path: c.path, policy: JSON.stringify(c.policy ?? DEFAULT_POLICY) }))
-    }
+    if (p.contextSyncs?.length) body.persistenceDataList = p.contextSyncs
     const request = {
       method: 'POST',
       path: '/mcp/createSession',
       query: {
-        imageId: p.imageId,
+        imageId,
         // Telemetry only; the official SDKs send it, whether the service needs it is [unverified].
         sdkStats: JSON.stringify({ source: 'sdk', sdk_language: 'typescript', sdk_version: VERSION, is_release: true }),
       },
@@ -137,7 +105,7 @@ export async function createSession(client: Client, params: CreateSessionParams)
         const found = await findTagged(client, tag, call).catch(() => {
           throw error
         })
-        if (found) return toSession(client, found, p.imageId)
+        if (found) return toSession(client, found, imageId)
         await sleep(retryDelay(policy, attempt), signal).catch(() => {
           throw error
         })
@@ -145,13 +113,9 @@ export async function createSession(client: Client, params: CreateSessionParams)
     }
     const data = envelope.data as { success?: unknown; errMsg?: unknown } | undefined
     if (data && data.success === false) {
-      const reason = typeof data.errMsg === 'string' && data.errMsg ? data.errMsg : 'Unknown error'
-      throw new AgbError('api_error', `createSession: session not created: ${reason}${facts(envelope.route, envelope.requestId && `request ${envelope.requestId}`)}`, {
-        status: envelope.status,
-        requestId: envelope.requestId,
-      })
+      throw answerError('api_error', envelope, `session not created: ${toText(data.errMsg) || 'Unknown error'}`)
     }
-    return toSession(client, envelope, p.imageId)
+    return toSession(client, envelope, imageId)
   })
 }
 

@@ -8,7 +8,7 @@ import { send } from '../_internal/transport.ts'
 import { transportError } from '../_internal/transportError.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { socketClosers } from '../_internal/socketClosers.ts'
-import { invalid, positive, requestOptions } from '../_internal/check.ts'
+import { invalid, positive, requestOptions, clientOf } from '../_internal/check.ts'
 import { toText } from '../_internal/toText.ts'
 
 /** Options for {@link deleteSession}. */
@@ -48,6 +48,7 @@ export interface DeleteSessionResult {
  * ```
  */
 export async function deleteSession(client: Client, session: SessionRef, options?: DeleteSessionOptions): Promise<DeleteSessionResult> {
+  clientOf(client)
   const id = sessionId(session)
   const o = requestOptions(options) ?? {}
   if (o.wait !== undefined && typeof o.wait !== 'boolean') invalid('options.wait', 'wait must be a boolean')

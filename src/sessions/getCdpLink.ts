@@ -5,7 +5,7 @@ import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 
 const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
 
@@ -24,6 +24,6 @@ const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) =>
  * ```
  */
 export async function getCdpLink(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
-  const envelope = await withDeadline('getCdpLink', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/internet/getCdpLink', query: { sessionId: sessionId(session) }, idempotent: true }, call))
+  const envelope = await withDeadline('getCdpLink', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/internet/getCdpLink', query: { sessionId: sessionId(session) }, idempotent: true }, call))
   return decode(LinkSchema, envelope.data, envelope)
 }

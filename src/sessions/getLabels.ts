@@ -5,7 +5,7 @@ import { decode, jsonString } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 
 // `data.labels` is a JSON-encoded object; the official SDKs fall back to {} when it is not.
 const LabelsDataSchema = v.pipe(
@@ -29,6 +29,6 @@ const LabelsDataSchema = v.pipe(
  * ```
  */
 export async function getLabels(client: Client, session: SessionRef, options?: RequestOptions): Promise<Record<string, string>> {
-  const envelope = await withDeadline('getLabels', requestOptions(options), client.timeout, (call) => api(client, { method: 'GET', path: '/sdk/GetLabel', idempotent: true, query: { sessionId: sessionId(session) } }, call))
+  const envelope = await withDeadline('getLabels', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'GET', path: '/sdk/GetLabel', idempotent: true, query: { sessionId: sessionId(session) } }, call))
   return decode(LabelsDataSchema, envelope.data, envelope)
 }

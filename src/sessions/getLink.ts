@@ -7,6 +7,7 @@ import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { requestOptionEntries, validate } from '../_internal/validate.ts'
+import { clientOf } from '../_internal/check.ts'
 
 const GetLinkOptionsSchema = v.object({
   protocolType: v.optional(v.pipe(v.string('protocolType must be a string'), v.trim(), v.nonEmpty('protocolType must not be blank'))),
@@ -42,6 +43,6 @@ export async function getLink(client: Client, session: SessionRef, options: GetL
   const id = sessionId(session)
   if (options?.port === undefined) throw new AgbError('invalid_input', 'Invalid options.port: port is required: a sandbox port from 30100 to 30199')
   const o = validate(GetLinkOptionsSchema, options, 'options')
-  const envelope = await withDeadline('getLink', o, client.timeout, (call) => api(client, { method: 'GET', path: '/internet/getLink', idempotent: true, query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, call))
+  const envelope = await withDeadline('getLink', o, clientOf(client).timeout, (call) => api(client, { method: 'GET', path: '/internet/getLink', idempotent: true, query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, call))
   return decode(LinkSchema, envelope.data, envelope)
 }

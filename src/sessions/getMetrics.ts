@@ -4,7 +4,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { decode, jsonString } from '../_internal/decode.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 import { toText } from '../_internal/toText.ts'
 
 const num = v.optional(v.nullable(v.number()), 0)
@@ -65,6 +65,6 @@ export type SessionMetrics = v.InferOutput<typeof MetricsSchema>
  * ```
  */
 export async function getMetrics(client: Client, session: SessionRef, options?: RequestOptions): Promise<SessionMetrics> {
-  const output = await withDeadline('getMetrics', requestOptions(options), client.timeout, (call) => invokeTool(client, session, 'get_metrics', {}, call))
+  const output = await withDeadline('getMetrics', requestOptions(options), clientOf(client).timeout, (call) => invokeTool(client, session, 'get_metrics', {}, call))
   return decode(MetricsSchema, toolText(output, 'getMetrics', 'get_metrics'), { op: 'getMetrics', route: 'POST /mcp get_metrics', requestId: output.requestId, status: 200 })
 }

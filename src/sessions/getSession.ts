@@ -3,7 +3,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 import type { Session } from '../types.ts'
 import { toSession } from '../_internal/toSession.ts'
 
@@ -23,6 +23,6 @@ import { toSession } from '../_internal/toSession.ts'
  */
 export async function getSession(client: Client, session: SessionRef, options?: RequestOptions): Promise<Session> {
   const id = sessionId(session)
-  const envelope = await withDeadline('getSession', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/getSession', idempotent: true, body: { sessionId: id } }, call))
+  const envelope = await withDeadline('getSession', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/mcp/getSession', idempotent: true, body: { sessionId: id } }, call))
   return toSession(client, envelope, typeof session === 'object' ? (session as { imageId?: string }).imageId : undefined, id)
 }

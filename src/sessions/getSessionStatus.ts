@@ -5,7 +5,7 @@ import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 
 const StatusSchema = v.pipe(
   v.looseObject({ status: v.optional(v.string()), Status: v.optional(v.string()) }),
@@ -29,6 +29,6 @@ const StatusSchema = v.pipe(
  * ```
  */
 export async function getSessionStatus(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
-  const envelope = await withDeadline('getSessionStatus', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: sessionId(session) } }, call))
+  const envelope = await withDeadline('getSessionStatus', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: sessionId(session) } }, call))
   return decode(StatusSchema, envelope.data, envelope)
 }

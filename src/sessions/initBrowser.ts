@@ -6,6 +6,7 @@ import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { requestOptionEntries, validate } from '../_internal/validate.ts'
+import { clientOf } from '../_internal/check.ts'
 
 /** Browser settings sent as `browserOption` (all optional; other keys are passed through as given). */
 export interface BrowserOption {
@@ -75,7 +76,7 @@ export async function initBrowser(client: Client, session: SessionRef, options?:
     persistentPath: o.persistentPath ?? '/tmp/agb_browser_data',
     browserOption: o.browserOption ? JSON.stringify(o.browserOption) : undefined,
   }
-  const envelope = await withDeadline('initBrowser', o, client.timeout, (call) => api(client, { method: 'POST', path: '/browser/init', query }, call))
+  const envelope = await withDeadline('initBrowser', o, clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/browser/init', query }, call))
   const { port } = decode(InitBrowserSchema, envelope.data, envelope)
   return { port }
 }

@@ -3,7 +3,7 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 
 /**
  * Resets the session's idle-release timer (`POST /mcp/refreshSessionIdleTime`). Call it at
@@ -19,5 +19,5 @@ import { requestOptions } from '../_internal/check.ts'
  * ```
  */
 export async function keepAlive(client: Client, session: SessionRef, options?: RequestOptions): Promise<void> {
-  await withDeadline('keepAlive', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', idempotent: true, query: { sessionId: sessionId(session) } }, call))
+  await withDeadline('keepAlive', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/mcp/refreshSessionIdleTime', idempotent: true, query: { sessionId: sessionId(session) } }, call))
 }

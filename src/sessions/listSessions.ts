@@ -5,6 +5,7 @@ import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { LabelsSchema, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { clientOf } from '../_internal/check.ts'
 
 const ListSessionsOptionsSchema = v.object({
   labels: v.optional(LabelsSchema),
@@ -51,7 +52,7 @@ export interface SessionPage {
 }
 
 async function page(client: Client, o: v.InferOutput<typeof ListSessionsOptionsSchema>, nextToken: string | undefined): Promise<SessionPage> {
-  const envelope = await withDeadline('listSessions', o, client.timeout, (call) => api(
+  const envelope = await withDeadline('listSessions', o, clientOf(client).timeout, (call) => api(
     client,
     {
       method: 'GET',

@@ -5,7 +5,7 @@ import { decode, jsonString } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 
 // `data` is a JSON-encoded string holding the array.
 const ToolsSchema = v.pipe(
@@ -43,6 +43,6 @@ export type ToolInfo = v.InferOutput<typeof ToolsSchema>[number]
  */
 export async function listTools(client: Client, image: string | { readonly imageId?: string }, options?: RequestOptions): Promise<ToolInfo[]> {
   const imageId = validate(nonEmpty('imageId'), typeof image === 'string' ? image : image?.imageId, 'imageId')
-  const envelope = await withDeadline('listTools', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/listTools', idempotent: true, query: { imageId } }, call))
+  const envelope = await withDeadline('listTools', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/mcp/listTools', idempotent: true, query: { imageId } }, call))
   return decode(ToolsSchema, envelope.data, envelope)
 }

@@ -7,6 +7,7 @@ import { CREATE_TAG } from './createSession.ts'
 import { deleteSession } from './deleteSession.ts'
 import { getLabels } from './getLabels.ts'
 import { listSessions } from './listSessions.ts'
+import { clientOf } from '../_internal/check.ts'
 
 const ReapSessionsOptionsSchema = v.object({
   labels: v.pipe(LabelsSchema, v.check((l) => Object.keys(l).length > 0, 'labels must not be empty (reaping every session is never what you want)')),
@@ -51,6 +52,7 @@ export interface ReapSessionsResult {
  * ```
  */
 export async function reapSessions(client: Client, options: ReapSessionsOptions): Promise<ReapSessionsResult> {
+  clientOf(client)
   const o = validate(ReapSessionsOptionsSchema, options, 'options')
   return withDeadline('reapSessions', o, 300_000, async ({ signal }) => {
     const result: ReapSessionsResult = { deleted: [], kept: [], failed: [] }

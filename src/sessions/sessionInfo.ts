@@ -5,7 +5,7 @@ import { decode } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 
 const opt = v.optional(v.nullable(v.string()))
 
@@ -49,6 +49,6 @@ export type SessionInfo = v.InferOutput<typeof SessionInfoSchema>
  * ```
  */
 export async function sessionInfo(client: Client, session: SessionRef, options?: RequestOptions): Promise<SessionInfo> {
-  const envelope = await withDeadline('sessionInfo', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/mcp/getMcpResource', idempotent: true, body: { sessionId: sessionId(session) } }, call))
+  const envelope = await withDeadline('sessionInfo', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/mcp/getMcpResource', idempotent: true, body: { sessionId: sessionId(session) } }, call))
   return decode(SessionInfoSchema, envelope.data, envelope)
 }

@@ -5,7 +5,7 @@ import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { LabelsSchema, validate } from '../_internal/validate.ts'
-import { requestOptions } from '../_internal/check.ts'
+import { requestOptions, clientOf } from '../_internal/check.ts'
 
 /**
  * Replaces a session's labels (`POST /sdk/SetLabel`, query key `Labels`).
@@ -23,5 +23,5 @@ import { requestOptions } from '../_internal/check.ts'
 export async function setLabels(client: Client, session: SessionRef, labels: Record<string, string>, options?: RequestOptions): Promise<void> {
   const id = sessionId(session)
   const l = validate(v.pipe(LabelsSchema, v.check((o) => Object.keys(o).length > 0, 'labels must not be empty')), labels, 'labels')
-  await withDeadline('setLabels', requestOptions(options), client.timeout, (call) => api(client, { method: 'POST', path: '/sdk/SetLabel', idempotent: true, query: { sessionId: id, Labels: JSON.stringify(l) } }, call))
+  await withDeadline('setLabels', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/sdk/SetLabel', idempotent: true, query: { sessionId: id, Labels: JSON.stringify(l) } }, call))
 }

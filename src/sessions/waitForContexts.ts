@@ -7,7 +7,7 @@ import { sleep } from '../_internal/sleep.ts'
 import { toText } from '../_internal/toText.ts'
 import { api } from '../_internal/transport.ts'
 import { transportError } from '../_internal/transportError.ts'
-import { positive, requestOptions } from '../_internal/check.ts'
+import { positive, requestOptions, clientOf } from '../_internal/check.ts'
 
 /** Options for {@link waitForContexts}. */
 export interface WaitForContextsOptions extends RequestOptions {
@@ -16,7 +16,7 @@ export interface WaitForContextsOptions extends RequestOptions {
 }
 
 /**
- * Waits until every context mounted with `createSession({ contextSyncs })` has finished
+ * Waits until every context mounted with `createSession({ contextSyncs: contextSyncs([...]) })` has finished
  * downloading into the sandbox (or failed): polls `GET /sdk/GetContextInfo`. Call it before
  * reading mounted files. (Opt-in: sessions without contexts never pay for it.)
  *
@@ -26,7 +26,7 @@ export interface WaitForContextsOptions extends RequestOptions {
  * @throws AgbError `timeout` when a download is still running at the deadline; `session_not_found`, ...
  * @example
  * ```ts
- * const session = await createSession(client, { imageId: 'agb-code-space-1', contextSyncs: [{ contextId, path: '/home/user/data' }] })
+ * const session = await createSession(client, { imageId: 'agb-code-space-1', contextSyncs: contextSyncs([{ contextId, path: '/home/user/data' }]) })
  * await waitForContexts(client, session)
  * ```
  */
@@ -34,7 +34,7 @@ export async function waitForContexts(client: Client, session: SessionRef, optio
   const id = sessionId(session)
   const o = requestOptions(options) ?? {}
   positive(o.pollInterval, 'options.pollInterval')
-  return withDeadline('waitForContexts', o, client.timeout, async (call) => {
+  return withDeadline('waitForContexts', o, clientOf(client).timeout, async (call) => {
     for (;;) {
       const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId: id } }, call)
       if (!contextItems(info).some((i) => !/^(success|failed)$/i.test(toText(i.status)))) return

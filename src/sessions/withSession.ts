@@ -2,6 +2,7 @@ import type { Client } from '../client.ts'
 import type { Session } from '../types.ts'
 import { createSession, type CreateSessionParams } from './createSession.ts'
 import { deleteSession, type DeleteSessionOptions } from './deleteSession.ts'
+import { invalid } from '../_internal/check.ts'
 
 /**
  * Creates a session, runs `fn` with it, and deletes the session whatever happens: when `fn`
@@ -27,6 +28,7 @@ export async function withSession<T>(
   params: CreateSessionParams & { delete?: DeleteSessionOptions },
   fn: (session: Session) => T | Promise<T>,
 ): Promise<T> {
+  if (typeof fn !== 'function') invalid('fn', 'a function receiving the session')
   const session = await createSession(client, params)
   const options = params.delete
   let result: T

@@ -12,6 +12,7 @@ import { deleteStaged, parentDir, presignedUrl, stagePath, syncContext, transfer
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
 import type { TransferProgress } from './uploadFile.ts'
 import { shellResult } from '../_internal/shellResult.ts'
+import { clientOf } from '../_internal/check.ts'
 
 const DownloadFileOptionsSchema = v.object({
   format: v.optional(v.picklist(['bytes', 'stream'], 'format must be "bytes" or "stream"'), 'bytes'),
@@ -54,6 +55,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 export async function downloadFile(client: Client, session: SessionRef, remotePath: string, options: DownloadFileOptions & { format: 'stream' }): Promise<ReadableStream<Uint8Array>>
 export async function downloadFile(client: Client, session: SessionRef, remotePath: string, options?: DownloadFileOptions & { format?: 'bytes' }): Promise<Uint8Array>
 export async function downloadFile(client: Client, session: SessionRef, remotePath: string, options?: DownloadFileOptions): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  clientOf(client)
   const id = sessionId(session)
   const path = validate(nonEmpty('remotePath'), remotePath, 'remotePath')
   const o = validate(DownloadFileOptionsSchema, options ?? {}, 'options')

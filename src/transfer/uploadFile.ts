@@ -8,6 +8,7 @@ import { sessionId } from '../_internal/sessionId.ts'
 import { openDeadline } from '../_internal/deadline.ts'
 import { deleteStaged, parentDir, presignedUrl, stagePath, syncContext, transferContext } from '../_internal/transfer.ts'
 import { nonEmpty, optionalMs, requestOptionEntries, validate } from '../_internal/validate.ts'
+import { clientOf } from '../_internal/check.ts'
 
 /** Progress of a transfer: bytes so far and the total when known. */
 export interface TransferProgress {
@@ -92,6 +93,7 @@ function toBody(body: unknown, onProgress?: (p: TransferProgress) => void): { bo
  * ```
  */
 export async function uploadFile(client: Client, session: SessionRef, remotePath: string, body: string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>, options?: UploadFileOptions): Promise<UploadFileResult> {
+  clientOf(client)
   const id = sessionId(session)
   const path = validate(nonEmpty('remotePath'), remotePath, 'remotePath')
   const o = validate(UploadFileOptionsSchema, options ?? {}, 'options')

@@ -70,6 +70,10 @@ const ROWS: Record<string, Bad[] | { none: string }> = {
     ['a fetch that is not a function', () => sdk.createClient({ apiKey: 'k', fetch: 'fetch' as any })],
     ['negative retry attempts', () => sdk.createClient({ apiKey: 'k', retry: { attempts: -1 } })],
   ],
+  requestHooks: [
+    ['hooks that are not an object', () => (sdk.requestHooks as any)('log')],
+    ['an onResponse that is not a function', () => sdk.requestHooks({ onResponse: 'log' as any })],
+  ],
   clientFromEnv: [
     ['an env without AGB_API_KEY', () => sdk.clientFromEnv({})],
     ['an empty AGB_API_KEY', () => sdk.clientFromEnv({ AGB_API_KEY: '' })],
@@ -85,6 +89,12 @@ const ROWS: Record<string, Bad[] | { none: string }> = {
     ['a negative idleReleaseTimeout', () => sdk.createSession(client, { imageId: 'img', idleReleaseTimeout: -5 })],
     ['a contextSync with an empty path', () => sdk.createSession(client, { imageId: 'img', contextSyncs: [{ contextId: 'c', path: '' }] } as any)],
     ...optionsBad((o) => sdk.createSession(client, { imageId: 'img', ...o })),
+  ],
+  contextSyncs: [
+    ['contexts that are not an array', () => sdk.contextSyncs('ctx-1' as any)],
+    ['an empty context id', () => sdk.contextSyncs([{ contextId: '', path: '/data' }])],
+    ['an empty path', () => sdk.contextSyncs([{ contextId: 'c', path: '' }])],
+    ['a policy that is not an object', () => sdk.contextSyncs([{ contextId: 'c', path: '/data', policy: 'default' as any }])],
   ],
   getSession: sessionOp(sdk.getSession, []),
   attachSession: [
@@ -151,6 +161,7 @@ const ROWS: Record<string, Bad[] | { none: string }> = {
     ['an unknown language', () => sdk.runCode(client, S, '1', { language: 'cobol' as any })],
     ['an onStdout that is not a function', () => sdk.runCode(client, S, '1', { onStdout: 'log' } as any)],
   ],
+  richResults: { none: 'reads whatever a run returned: anything without result items reads as no results' },
   streamCode: [
     ...sessionOp(sdk.streamCode, ['1 + 1']),
     ['code that is not a string', () => sdk.streamCode(client, S, 42 as any)],
