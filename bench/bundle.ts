@@ -139,6 +139,9 @@ export async function bundleRows(): Promise<Row[]> {
   for (const [name, extra] of [
     ['live output (collectCode + streamCode)', 'collectCode, streamCode'],
     ['context-sync wait (waitForContexts)', 'waitForContexts'],
+    ['context mounts (contextSyncs)', 'contextSyncs'],
+    ['rich results by MIME kind (richResults)', 'richResults'],
+    ['logging hooks (requestHooks)', 'requestHooks'],
   ] as const) {
     const what = `bundle (b) + ${name}, browser: the cost of opting in`
     try {
