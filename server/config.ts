@@ -29,6 +29,7 @@ export interface LocalConfig {
   images: string[]
   maxBodyBytes: number
   maxOutputBytes: number
+  maxResultBytes: number
   recordBodyLimit: number
   maxConnections: number
   maxSocketsPerSession: number
@@ -37,6 +38,8 @@ export interface LocalConfig {
   requestTimeoutMs: number
   /** Lower-cased, loopback names not included (they are always allowed). */
   allowedHosts: string[]
+  /** Calls from AGB Local's own sandboxes are served (see AgbLocalOptions.allowSandboxCallers). */
+  allowSandboxCallers: boolean
   /** Per-session limits and how they are enforced (cgroups, disk image, rlimits). */
   limitsPlan: LimitsPlan
   log: (line: string) => void
@@ -48,19 +51,28 @@ export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
   const isolation = detectIsolation(options.isolation ?? 'auto', log)
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'agb-local-'))
   mkdirSync(join(dataDir, 'sessions'), { recursive: true })
+  const limitsPlan = planLimits(options.limits, isolation.mode, log)
+  const network = options.network ?? true
+  // serve() tells sandboxes apart by their host uid, which only root can give them.
+  if (network && !(limitsPlan.asRoot && isolation.mode === 'bwrap') && options.allowSandboxCallers !== true) {
+    log('Warning: sandboxed code runs as this server\'s own user and shares its network, so it can reach AGB Local\'s ' +
+      'port and call the API with its key (the development key is public): start AGB Local as root with bubblewrap ' +
+      '(calls from sandboxes are then refused), give it a secret API key (--api-key), or turn the network off (--no-network)')
+  }
   return {
     apiKey: options.apiKey ?? `akm-local-${randomBytes(16).toString('hex')}`,
     dataDir,
     ownsDataDir: !options.dataDir,
     isolation: isolation.mode,
     bwrapPath: isolation.bwrap ?? '',
-    network: options.network ?? true,
+    network,
     maxSessions: options.maxSessions ?? 50,
     defaultIdleTimeoutMs: (options.defaultIdleTimeout ?? 300) * 1000,
     maxLifetimeMs: (options.maxLifetime ?? 1800) * 1000,
     images: [...new Set([...DOCUMENTED_IMAGES, ...(options.images ?? [])])],
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
     maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+    maxResultBytes: options.maxResultBytes ?? 32 * 1024 * 1024,
     recordBodyLimit: options.recordBodyLimit ?? 4096,
     maxConnections: options.maxConnections ?? 512,
     maxSocketsPerSession: options.maxSocketsPerSession ?? 8,
@@ -68,7 +80,8 @@ export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
     maxObjectBytes: options.maxObjectBytes ?? 1024 * 1024 * 1024,
     requestTimeoutMs: Math.min((options.requestTimeout ?? 30) * 1000, MAX_TIMER_MS),
     allowedHosts: (options.allowedHosts ?? []).map((name) => String(name).trim().toLowerCase().replace(/^\[|\]$/g, '')).filter(Boolean),
-    limitsPlan: planLimits(options.limits, isolation.mode, log),
+    allowSandboxCallers: options.allowSandboxCallers === true,
+    limitsPlan,
     log,
   }
 }

@@ -35,6 +35,11 @@ export interface AgbLocalOptions {
    * dropped and a `…[truncated N bytes]` marker line appended. Default 1 MiB.
    */
   maxOutputBytes?: number
+  /**
+   * Rich results (images, HTML, `display()` output…) kept per `run_code` call, all together; later
+   * results are dropped and one `text/plain` result says how many. Default 32 MiB.
+   */
+  maxResultBytes?: number
   /** Bodies in {@link AgbLocal.requests} are cut to this many bytes (with a marker). Default 4096. */
   recordBodyLimit?: number
   /**
@@ -76,6 +81,16 @@ export interface AgbLocalOptions {
    * `0.0.0.0`, list the names and addresses clients use to reach this machine. Default `[]`.
    */
   allowedHosts?: string[]
+  /**
+   * Whether `serve()` takes calls from AGB Local's own sandboxes. Default `false`: when AGB Local
+   * runs as root each sandbox is a host user of its own (uid 2^30 and up), and a connection from
+   * such a user is answered HTTP 403 `AccessDenied` whatever key it shows, the API, session
+   * links, WebSockets and the console alike, and is not counted in `maxConnections`. `true`
+   * lets sandboxed code call the API with the key (then give AGB Local a secret `apiKey`);
+   * each sandbox may still hold only 16 connections. Not root, sandboxes run as AGB Local's own
+   * user and cannot be told apart (a warning says so at start).
+   */
+  allowSandboxCallers?: boolean
   /** Receives operational lines (warnings, releases). Default: silent. */
   log?: (line: string) => void
   /**
@@ -173,6 +188,8 @@ export interface ServePolicy {
   readonly requestTimeoutMs: number
   /** See {@link AgbLocalOptions.allowedHosts}, lower-cased. */
   readonly allowedHosts: readonly string[]
+  /** See {@link AgbLocalOptions.allowSandboxCallers}. Default `false`. */
+  readonly allowSandboxCallers?: boolean
   /**
    * Idle keep-alive connections are closed after this many ms (Node adds 1 s); answers always
    * advertise `Keep-Alive: timeout=5`, so clients let go well before. Default 15000.

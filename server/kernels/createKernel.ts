@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { createInterface } from 'node:readline'
 import { StringDecoder } from 'node:string_decoder'
 import type { Readable } from 'node:stream'
 import type { LocalConfig } from '../config.ts'
@@ -8,6 +7,7 @@ import type { Runtime } from '../sandbox/findInterpreter.ts'
 import type { SandboxProcess } from '../sandbox/Sandbox.ts'
 import { truncateOutput, truncationMarker, utf8Prefix } from '../sandbox/truncateOutput.ts'
 import type { Session } from '../sessions/Session.ts'
+import { readEventLines } from './readEventLines.ts'
 
 /** Languages with a stateful kernel (every run_code language). */
 export type KernelLanguage = 'python' | 'javascript' | 'java' | 'r'
@@ -64,6 +64,13 @@ export const CANCELLED: KernelError = { name: 'Cancelled', value: '', traceback:
 const RAW_PARTIAL_MS = 50
 /** Raw output without a newline is passed on once this long (characters). */
 const RAW_LINE_MAX = 64 * 1024
+
+/**
+ * Longest line the kernel's event pipe may carry (one result or output event, JSON). The pipe
+ * is the driver's, but the code it runs can write to it too (fd 3): a longer line stops the
+ * kernel, so it never grows the server's memory.
+ */
+export const MAX_EVENT_LINE_BYTES = 16 * 1024 * 1024
 
 /** How long an interrupted python run may take to stop before the kernel is killed. */
 const INTERRUPT_GRACE_MS = 2000
@@ -175,6 +182,9 @@ interface Pending {
   /** Bytes kept and dropped per stream (config.maxOutputBytes per stream and call). */
   kept: { stdout: number; stderr: number }
   dropped: { stdout: number; stderr: number }
+  /** Bytes (as the driver sent them) of the results kept and dropped (config.maxResultBytes per call). */
+  resultBytes: number
+  droppedResults: { count: number; bytes: number }
 }
 
 /**
@@ -234,7 +244,7 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     }
     proc.stdout.on('data', raw('stdout'))
     proc.stderr.on('data', raw('stderr'))
-    createInterface({ input: proc.events as Readable, crlfDelay: Infinity }).on('line', (line) => {
+    const onLine = (line: string, bytes: number) => {
       if (child !== proc || !pending) return
       let event: KernelEvent | { type: 'end'; error: KernelError | null }
       try {
@@ -247,8 +257,19 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
         // Let raw pipe data written before the end marker arrive first.
         const error = event.error ?? null
         setImmediate(() => setImmediate(() => current.finish(error)))
-      } else push(pending, event)
-    })
+      } else push(pending, event, bytes)
+    }
+    const onOverflow = (bytes: number) => {
+      if (child !== proc) return
+      const mib = MAX_EVENT_LINE_BYTES / 1024 / 1024
+      pending?.finish({
+        name: 'KernelDied',
+        value: `${language} kernel stopped: its event pipe (fd 3) got a line of over ${bytes} bytes (at most ${mib} MiB per result or event); the kernel's state is lost, the next run starts a fresh one`,
+        traceback: '',
+      })
+      shutdown()
+    }
+    readEventLines(proc.events as Readable, onLine, onOverflow, MAX_EVENT_LINE_BYTES)
     const died = (code: number | null, signal: string | null) => {
       if (child !== proc) return
       child = null
@@ -262,33 +283,61 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
     return proc
   }
 
-  // The tool result keeps at most maxOutputBytes per stream (text results too); streaming
-  // consumers (onEvent) still see everything.
-  function push(target: Pending, event: KernelEvent): void {
+  // A run keeps at most maxOutputBytes per stream (text results too) and maxResultBytes of
+  // results: the server holds every run's output until its answer is sent, and sandboxed code
+  // can print (or forge results) far faster than any client reads. Streaming consumers
+  // (onEvent) get exactly what is kept, then the same truncation notes at the end.
+  function push(target: Pending, event: KernelEvent, lineBytes = 0): void {
     const limit = config.maxOutputBytes
     if (event.type === 'result') {
+      if (!event.data || typeof event.data !== 'object') return
+      const bytes = lineBytes || Buffer.byteLength(JSON.stringify(event.data))
+      if (target.droppedResults.count || target.resultBytes + bytes > config.maxResultBytes) {
+        target.droppedResults.count++
+        target.droppedResults.bytes += bytes
+        return
+      }
+      target.resultBytes += bytes
       const data: Record<string, unknown> = {}
       for (const [mime, value] of Object.entries(event.data)) data[mime] = typeof value === 'string' && mime.startsWith('text/') ? truncateOutput(value, limit) : value
       target.run.results.push({ ...data, isMainResult: event.isMainResult })
-    } else {
-      const bytes = Buffer.byteLength(event.chunk)
-      const room = limit - target.kept[event.type]
-      if (bytes <= room) {
-        target.run[event.type].push(event.chunk)
-        target.kept[event.type] += bytes
-      } else {
-        const part = room > 0 ? utf8Prefix(Buffer.from(event.chunk), room) : Buffer.alloc(0)
-        if (part.length) target.run[event.type].push(part.toString('utf8'))
-        target.kept[event.type] = limit
-        target.dropped[event.type] += bytes - part.length
-      }
+      if (!target.cancelled) target.onEvent?.({ type: 'result', data, isMainResult: event.isMainResult })
+      return
     }
-    if (!target.cancelled) target.onEvent?.(event)
+    if (typeof event.chunk !== 'string' || (event.type !== 'stdout' && event.type !== 'stderr')) return
+    const bytes = Buffer.byteLength(event.chunk)
+    const room = limit - target.kept[event.type]
+    let chunk = event.chunk
+    if (bytes <= room) {
+      target.kept[event.type] += bytes
+    } else {
+      const part = room > 0 ? utf8Prefix(Buffer.from(event.chunk), room) : Buffer.alloc(0)
+      chunk = part.toString('utf8')
+      target.kept[event.type] = limit
+      target.dropped[event.type] += bytes - part.length
+    }
+    if (!chunk) return
+    target.run[event.type].push(chunk)
+    if (!target.cancelled) target.onEvent?.({ type: event.type, chunk })
   }
 
+  /** Appends the `…[truncated N bytes]` lines and the dropped-results note (streamed too). */
   function markTruncation(target: Pending): void {
+    const tell = (event: KernelEvent) => {
+      if (!target.cancelled) target.onEvent?.(event)
+    }
     for (const type of ['stdout', 'stderr'] as const) {
-      if (target.dropped[type]) target.run[type].push(truncationMarker(target.run[type].at(-1) ?? '', target.dropped[type]))
+      if (!target.dropped[type]) continue
+      const chunk = truncationMarker(target.run[type].at(-1) ?? '', target.dropped[type])
+      target.run[type].push(chunk)
+      tell({ type, chunk })
+    }
+    const { count, bytes } = target.droppedResults
+    if (count) {
+      const mib = Math.round((config.maxResultBytes / 1024 / 1024) * 10) / 10
+      const data = { 'text/plain': `…[truncated ${count} results (${bytes} bytes): a run_code call keeps at most ${mib} MiB of results]` }
+      target.run.results.push({ ...data, isMainResult: false })
+      tell({ type: 'result', data, isMainResult: false })
     }
   }
 
@@ -335,6 +384,8 @@ export function createKernel(config: LocalConfig, session: Session, language: Ke
         onEvent: options.onEvent,
         kept: { stdout: 0, stderr: 0 },
         dropped: { stdout: 0, stderr: 0 },
+        resultBytes: 0,
+        droppedResults: { count: 0, bytes: 0 },
         cancelled: false,
         finish(error) {
           if (pending !== current) return

@@ -44,6 +44,14 @@ const MAX_RECORDED = 1000
 const DEFAULT_TIMEOUT_S = 60
 /** A client that does not answer a close frame is cut off after this long. */
 const CLOSE_GRACE_MS = 2000
+/**
+ * Frames a socket may have queued and unsent (its client not reading) before it is closed:
+ * the queue lives in the server's memory, and sandboxed code writes far faster than a stalled
+ * client reads.
+ */
+export const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024
+/** Close code for a client that stopped reading (1008: policy violation), with a reason saying so. */
+const TOO_SLOW = 1008
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -77,7 +85,14 @@ export function createWsGateway(deps: WsGatewayDeps): WsGateway {
   let closed = false
 
   function send(conn: Connection, frame: Record<string, unknown>): void {
-    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(frame))
+    if (conn.ws.readyState !== conn.ws.OPEN) return
+    // A client that does not read what it asked for: its runs are cancelled and the socket
+    // closed, rather than output piling up here (output is never silently dropped mid-stream).
+    const unsent = conn.ws.bufferedAmount
+    if (unsent > MAX_WS_BUFFERED_BYTES) {
+      return close(conn, TOO_SLOW, `client too slow: ${Math.round(unsent / 1024 / 1024)} MiB unsent; its runs were cancelled`)
+    }
+    conn.ws.send(JSON.stringify(frame))
   }
 
   function protocolError(conn: Connection, invocationId: string | undefined, target: string | undefined, error: string): void {

@@ -15,7 +15,10 @@ const REASONS: Record<string, string> = {
 /**
  * `read_multiple_files` {paths} (§5.3): one block per path, `"<path>: <content>"`, blocks
  * separated by a `---` line; a file that cannot be read gives `"<path>: Error - <reason>"`
- * (the call itself still succeeds).
+ * (the call itself still succeeds). Files are read in turn, all of them together at most
+ * {@link MAX_READ_BYTES} (as one read_file call): the answer is held in the server's memory, and
+ * the same large file listed 100 times must not cost 100 times its size. A file past that budget
+ * gets an error block saying so.
  */
 export const readMultipleFilesTool: Tool = {
   name: 'read_multiple_files',
@@ -25,16 +28,25 @@ export const readMultipleFilesTool: Tool = {
     const paths = args.paths
     if (!Array.isArray(paths) || !paths.length || !paths.every((p) => typeof p === 'string' && p)) return textResult('Error: paths must be a non-empty array of paths', true)
     if (paths.length > MAX_FILES) return textResult(`Error: at most ${MAX_FILES} paths per call`, true)
-    const blocks = await Promise.all((paths as string[]).map(async (path) => {
+    const budgetMiB = MAX_READ_BYTES / 1024 / 1024
+    let left = MAX_READ_BYTES
+    const blocks: string[] = []
+    for (const path of paths as string[]) {
       try {
-        const read = await session.sandbox.fs.readFile(path, { max: MAX_READ_BYTES })
-        if (!read.data) return `${path}: Error - file too large (${read.size} bytes)`
-        return `${path}: ${read.data.toString('utf8')}`
+        const read = await session.sandbox.fs.readFile(path, { max: left })
+        if (read.data) {
+          left -= read.data.length
+          blocks.push(`${path}: ${read.data.toString('utf8')}`)
+        } else if (left === MAX_READ_BYTES) {
+          blocks.push(`${path}: Error - file too large (${read.size} bytes; read_file reads it in parts with offset/length)`)
+        } else {
+          blocks.push(`${path}: Error - not read: ${read.size} bytes would pass the ${budgetMiB} MiB one read_multiple_files call returns (${MAX_READ_BYTES - left} bytes read already); read it in another call`)
+        }
       } catch (e) {
         const code = fsErrorCode(e) ?? (e as NodeJS.ErrnoException).code
-        return `${path}: Error - ${(code && REASONS[code]) ?? (e as Error).message}`
+        blocks.push(`${path}: Error - ${(code && REASONS[code]) ?? (e as Error).message}`)
       }
-    }))
+    }
     return textResult(blocks.join('\n---\n'))
   },
 }

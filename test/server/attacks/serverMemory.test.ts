@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openWs } from '../wsClient.ts'
+
+// Attacks on the memory of AGB Local itself (not the session's: that one has its cgroup
+// limit). The server holds what a sandbox produces until a client takes it, so sandboxed code
+// that produces faster than anyone reads, or a request that multiplies a file, must not grow
+// the server without bound: one session could otherwise take every other session down with
+// it. AGB Local runs in a child process, so its peak resident memory (VmHWM, reset before each
+// attack) is the server's alone. Each attack is 100-300 MB: a server that buffers it shows it.
+
+const MiB = 1024 * 1024
+const rows: Array<{ attack: string; outcome: string }> = []
+afterAll(() => {
+  console.log(['', '| attack | outcome |', '|---|---|', ...rows.map((r) => `| ${r.attack} | ${r.outcome} |`), ''].join('\n'))
+})
+
+let child: ChildProcess
+let url = ''
+let apiKey = ''
+let pid = 0
+
+beforeAll(async () => {
+  child = spawn(process.execPath, ['--import', 'tsx', new URL('./serverMemoryChild.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve)
+    child.once('exit', (code) => reject(new Error(`AGB Local child exited (${code}) before listening`)))
+  })
+  ;({ url, apiKey, pid } = JSON.parse(first))
+}, 60_000)
+afterAll(async () => {
+  child.stdin!.end()
+  await new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    child.once('exit', () => resolve(clearTimeout(kill)))
+  })
+})
+
+function statusKiB(field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match![1])
+}
+
+/** Runs `attack`; returns its result and how far the server's resident memory rose above where it was (MiB). */
+async function measured<T>(attack: () => Promise<T>): Promise<{ value: T; growthMiB: number }> {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5') // resets VmHWM to the current RSS
+  const before = statusKiB('VmRSS')
+  const value = await attack()
+  return { value, growthMiB: Math.round((statusKiB('VmHWM') - before) / 1024) }
+}
+
+async function post(path: string, body: unknown): Promise<Record<string, any>> {
+  const res = await fetch(url + path, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return (await res.json()) as Record<string, any>
+}
+
+async function newSession(): Promise<{ sessionId: string; wsUrl: string; token: string }> {
+  const created = await post('/mcp/createSession?imageId=agb-code-space-1', {})
+  if (!created.data?.sessionId) throw new Error(`createSession: ${JSON.stringify(created)}`)
+  return created.data
+}
+
+async function callTool(sessionId: string, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
+  const answer = await post('/mcp?autoGenSession=false', { sessionId, name, args: JSON.stringify(args) })
+  return { text: answer.data?.content?.[0]?.text ?? JSON.stringify(answer), isError: answer.data?.isError === true }
+}
+
+async function runCode(sessionId: string, code: string, timeout_s = 60): Promise<Record<string, any> & { answerBytes: number }> {
+  const { text } = await callTool(sessionId, 'run_code', { code, language: 'python', timeout_s })
+  return { ...JSON.parse(text), answerBytes: text.length }
+}
+
+const release = (sessionId: string) => post('/mcp/releaseSessionAsync', { sessionId })
+
+describe('the kernel event pipe (fd 3) written by the code it runs', () => {
+  it('a 256 MiB line without a newline stops that kernel with a clear error; the server does not buffer it', async () => {
+    const { sessionId } = await newSession()
+    await runCode(sessionId, 'x = 1') // the kernel is up: its start is not the attack
+    const started = performance.now()
+    const { value: run, growthMiB } = await measured(() => runCode(sessionId, "import os\nb = b'A' * (1 << 20)\nfor i in range(256): os.write(3, b)\nprint('done')", 60))
+    const seconds = (performance.now() - started) / 1000
+    rows.push({ attack: 'run_code writes 256 MiB to fd 3, no newline', outcome: `${run.executionError?.slice(0, 60)}… in ${seconds.toFixed(1)} s; server grew ${growthMiB} MiB` })
+    expect(run.executionError).toMatch(/^KernelDied: python kernel stopped: its event pipe \(fd 3\) got a line of over \d+ bytes \(at most 16 MiB/)
+    expect(seconds).toBeLessThan(30) // not the 60 s timeout: stopped as the line passed the cap
+    expect(growthMiB).toBeLessThan(100)
+    // Only that kernel stopped: the session and the server go on (a fresh kernel, state lost).
+    const next = await runCode(sessionId, "print('alive', 'x' in globals())")
+    expect(next.stdout.join('')).toBe('alive False\n')
+    await release(sessionId)
+  }, 120_000)
+
+  it('300 forged 1 MiB results keep at most maxResultBytes (32 MiB) and say how many were dropped', async () => {
+    const { sessionId } = await newSession()
+    await runCode(sessionId, 'x = 1')
+    const code = "import os, json\nline = (json.dumps({'type': 'result', 'isMainResult': False, 'data': {'image/png': 'A' * (1 << 20)}}) + '\\n').encode()\nfor i in range(300): os.write(3, line)\nprint('done')"
+    const { value: run, growthMiB } = await measured(() => runCode(sessionId, code))
+    rows.push({ attack: 'run_code forges 300 results of 1 MiB on fd 3', outcome: `${run.result.length} results kept, answer ${(run.answerBytes / MiB).toFixed(1)} MiB; server grew ${growthMiB} MiB` })
+    expect(run.stdout).toEqual(['done\n'])
+    const kept = run.result.filter((r: Record<string, unknown>) => 'image/png' in r)
+    expect(kept.length).toBeGreaterThan(20)
+    expect(kept.length).toBeLessThan(32)
+    expect(run.result.at(-1)).toEqual({ 'text/plain': expect.stringMatching(new RegExp(`^…\\[truncated ${300 - kept.length} results \\(\\d+ bytes\\): a run_code call keeps at most 32 MiB of results\\]$`)), isMainResult: false })
+    expect(run.answerBytes).toBeLessThan(34 * MiB)
+    // 32 MiB of results are kept, formatted and answered; the dropped ones were parsed first and
+    // are garbage the collector frees later: about 400 MiB at the peak, whatever the attack's
+    // size (unfixed, the server kept all 300 MiB and its copies: over 1.5 GiB).
+    expect(growthMiB).toBeLessThan(700)
+    await release(sessionId)
+  }, 120_000)
+})
+
+describe('streamed run_code over the session WebSocket', () => {
+  it('streams at most maxOutputBytes (1 MiB) per stream, then the same truncation line as /mcp', async () => {
+    const session = await newSession()
+    const client = await openWs(session.wsUrl, session.token)
+    const id = client.run("import sys\ns = 'x' * (1 << 20)\nfor i in range(100): sys.stdout.write(s); sys.stdout.flush()\nprint('never streamed')", 'python', 60)
+    const { value: frames, growthMiB } = await measured(() => client.finished(id, 60_000))
+    const stdout = frames.map((f) => f.frame.data).filter((d) => d.eventType === 'stdout').map((d) => d.chunk as string).join('')
+    rows.push({ attack: 'streamed run_code prints 100 MiB', outcome: `${(stdout.length / MiB).toFixed(2)} MiB streamed; server grew ${growthMiB} MiB` })
+    expect(frames.at(-1)!.frame.data).toMatchObject({ phase: 'end', status: 'finished' })
+    expect(stdout.length).toBeLessThan(MiB + 100)
+    expect(stdout).toMatch(/^x{1048576}\n…\[truncated \d+ bytes\]\n$/)
+    expect(Number(/truncated (\d+) bytes/.exec(stdout)![1])).toBe(100 * MiB + 'never streamed\n'.length - MiB)
+    client.ws.close()
+    await release(session.sessionId)
+  }, 120_000)
+
+  it('a client that stops reading is closed once 16 MiB wait unsent, and its run is cancelled', async () => {
+    const session = await newSession()
+    const client = await openWs(session.wsUrl, session.token)
+    const socket = (client.ws as unknown as { _socket: { pause(): void } })._socket
+    socket.pause() // the client reads nothing from now on
+    // 30 results of 1 MiB (under the run's 32 MiB result cap), then output until cancelled.
+    const code = "import os, json, time\nline = (json.dumps({'type': 'result', 'isMainResult': False, 'data': {'image/png': 'A' * (1 << 20)}}) + '\\n').encode()\nfor i in range(30): os.write(3, line)\nwhile True: print('tick', flush=True); time.sleep(0.01)"
+    const reason = new Promise<string>((resolve) => client.ws.once('close', (_code, why) => resolve(String(why))))
+    const started = performance.now()
+    const { value: next, growthMiB } = await measured(async () => {
+      client.run(code, 'python', 120)
+      await new Promise((resolve) => setTimeout(resolve, 1000)) // it reached the kernel first
+      // The next run in that kernel waits for the flooding one: it runs once that one is cancelled.
+      return runCode(session.sessionId, "print('next')")
+    })
+    const seconds = (performance.now() - started) / 1000
+    socket.resume()
+    const closeCode = await Promise.race([client.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))])
+    rows.push({ attack: 'WebSocket client stops reading; its run emits 30 MiB', outcome: `run cancelled, next run after ${seconds.toFixed(1)} s, socket closed (${closeCode} ${await Promise.race([reason, ''])}); server grew ${growthMiB} MiB` })
+    expect(next.stdout).toEqual(['next\n'])
+    expect(seconds).toBeLessThan(25) // not the flooding run's 120 s timeout
+    // The close frame waits behind the unsent frames: a client that reads again within the
+    // 2 s grace sees it, else the cut-off connection (1006).
+    if (closeCode === 1008) expect(await reason).toMatch(/^client too slow: \d+ MiB unsent; its runs were cancelled$/)
+    else expect(closeCode).toBe(1006)
+    expect(growthMiB).toBeLessThan(200)
+    await release(session.sessionId)
+  }, 120_000)
+})
+
+describe('read_multiple_files', () => {
+  it('reads one 32 MiB budget per call: the same 31 MiB file listed 8 times is read once', async () => {
+    const { sessionId } = await newSession()
+    await callTool(sessionId, 'shell', { command: "head -c 31M /dev/zero | tr '\\0' a > /home/user/big", timeout_ms: 30_000 })
+    const { value: answer, growthMiB } = await measured(() => callTool(sessionId, 'read_multiple_files', { paths: Array(8).fill('/home/user/big') }))
+    rows.push({ attack: 'read_multiple_files of a 31 MiB file x8', outcome: `answer ${(answer.text.length / MiB).toFixed(1)} MiB; server grew ${growthMiB} MiB` })
+    expect(answer.isError).toBe(false)
+    const blocks = answer.text.split('\n---\n')
+    expect(blocks).toHaveLength(8)
+    expect(blocks[0]).toBe(`/home/user/big: ${'a'.repeat(31 * MiB)}`)
+    for (const block of blocks.slice(1)) {
+      expect(block).toBe(`/home/user/big: Error - not read: ${31 * MiB} bytes would pass the 32 MiB one read_multiple_files call returns (${31 * MiB} bytes read already); read it in another call`)
+    }
+    // One 31 MiB file as bytes, text and JSON answer (unfixed: 8 of each, about 1.5 GiB).
+    expect(growthMiB).toBeLessThan(400)
+    await release(sessionId)
+  }, 120_000)
+})

@@ -1,0 +1,14 @@
+// AGB Local alone in a child process, for attacks that measure the server's own memory
+// (/proc/<pid>/status): prints one JSON line {url, apiKey, pid} once it listens, then serves
+// until its stdin closes (so it never outlives the test).
+import { createAgbLocal, serve } from '../../../server/index.ts'
+
+const local = createAgbLocal()
+const server = await serve(local)
+process.stdout.write(JSON.stringify({ url: server.url, apiKey: local.apiKey, pid: process.pid }) + '\n')
+process.stdin.resume()
+process.stdin.on('end', async () => {
+  await server.close()
+  await local.close()
+  process.exit(0)
+})
