@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
+import type { Interface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openWs } from '../wsClient.ts'
 
@@ -22,11 +23,13 @@ let child: ChildProcess
 let url = ''
 let apiKey = ''
 let pid = 0
+let lines: Interface
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', new URL('./serverMemoryChild.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] })
+  child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./serverMemoryChild.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] })
+  lines = createInterface({ input: child.stdout! })
   const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve)
+    lines.once('line', resolve)
     child.once('exit', (code) => reject(new Error(`AGB Local child exited (${code}) before listening`)))
   })
   ;({ url, apiKey, pid } = JSON.parse(first))
@@ -50,6 +53,13 @@ async function measured<T>(attack: () => Promise<T>): Promise<{ value: T; growth
   const before = statusKiB('VmRSS')
   const value = await attack()
   return { value, growthMiB: Math.round((statusKiB('VmHWM') - before) / 1024) }
+}
+
+/** The server's heap after a full garbage collection (MiB): what it keeps, not what it has yet to free. */
+async function retainedHeapMiB(): Promise<number> {
+  const line = new Promise<string>((resolve) => lines.once('line', resolve))
+  child.kill('SIGUSR2')
+  return Math.round(JSON.parse(await line).heapUsed / 1024 / 1024)
 }
 
 async function post(path: string, body: unknown): Promise<Record<string, any>> {
@@ -175,4 +185,23 @@ describe('read_multiple_files', () => {
     expect(growthMiB).toBeLessThan(400)
     await release(sessionId)
   }, 120_000)
+})
+
+describe('get_file_change', () => {
+  it('keeps 100 000 baseline entries per session, not one snapshot per directory ever asked about', async () => {
+    const { sessionId } = await newSession()
+    // 20 nested directories above 30 000 files: each one's snapshot holds all 30 000.
+    const dirs = Array.from({ length: 20 }, (_, i) => '/home/user/t/' + Array.from({ length: i + 1 }, (_, j) => `d${j}`).join('/'))
+    await callTool(sessionId, 'shell', { command: `mkdir -p ${dirs.at(-1)} && cd ${dirs.at(-1)} && python3 -c "[open('f%d' % i, 'w') for i in range(30000)]"`, timeout_ms: 60_000 })
+    const before = await retainedHeapMiB()
+    for (const dir of dirs) expect((await callTool(sessionId, 'get_file_change', { path: dir })).text).toBe('[]')
+    const kept = (await retainedHeapMiB()) - before
+    rows.push({ attack: 'get_file_change on 20 nested directories over 30 000 files', outcome: `server keeps ${kept} MiB more heap` })
+    expect(kept).toBeLessThan(40) // unfixed: all 600 000 entries, over 100 MiB
+    // The newest baselines are kept (a change is reported); the oldest were forgotten (a first call again).
+    await callTool(sessionId, 'shell', { command: `touch ${dirs.at(-1)}/new`, timeout_ms: 10_000 })
+    expect(JSON.parse((await callTool(sessionId, 'get_file_change', { path: dirs.at(-1)! })).text)).toEqual([{ eventType: 'create', path: `${dirs.at(-1)}/new`, pathType: 'file' }])
+    expect((await callTool(sessionId, 'get_file_change', { path: dirs[0]! })).text).toBe('[]')
+    await release(sessionId)
+  }, 180_000)
 })
