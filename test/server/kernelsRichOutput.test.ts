@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => local.close())
 
 type Item = Record<string, any>
-const run = async (code: string) => {
+const run = async (code: string): Promise<Item & { results: Item[]; stdout: string; stderr: string }> => {
   const doc = await api.runCode(id, code, 'python', 60)
   return { ...doc, results: doc.result as Item[], stdout: (doc.stdout as string[]).join(''), stderr: (doc.stderr as string[]).join('') }
 }
