@@ -19,10 +19,11 @@ const USAGE = `Usage: agb-local [--port <n>] [--host <addr>] [--api-key <key>] [
   [--fault <spec>]... [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>]
   [--max-lifetime <s>] [--max-body-bytes <n>] [--max-output-bytes <n>] [--max-object-bytes <n>]
   [--max-connections <n>] [--max-sockets <n>] [--max-sockets-per-session <n>] [--request-timeout <s>] [--allowed-host <name>]...
-  [--no-console]
+  [--no-console] [--allow-sandbox-callers]
 ${LIMIT_FLAGS_USAGE}
   --port      default ${DEFAULT_PORT}; 0 picks a free port
   --api-key   default the development key ${DEV_API_KEY} (only accepted on loopback hosts)
+  --allow-sandbox-callers  serve API calls from sandboxed code (refused by default; pass a secret --api-key with it)
   --images    image ids to accept besides the documented ones (an id containing "browser" gets a browser)
   --fault     inject a fault, repeatable: route=/mcp,tool=shell,kind=503,times=2 (kind: a status code,
               retry-after, malformed-json, html, empty, envelope-failure, tool-error, schema, hang, drop, slow-drip,
@@ -64,6 +65,7 @@ const { values } = (() => {
         'request-timeout': { type: 'string' },
         'allowed-host': { type: 'string', multiple: true },
         'no-console': { type: 'boolean' },
+        'allow-sandbox-callers': { type: 'boolean' },
         ...LIMIT_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -117,6 +119,7 @@ try {
     ...(values['request-timeout'] !== undefined ? { requestTimeout: number(values['request-timeout'], 'request-timeout') } : {}),
     ...(values['allowed-host'] ? { allowedHosts: values['allowed-host'] } : {}),
     ...(values['no-console'] ? { console: false } : {}),
+    ...(values['allow-sandbox-callers'] ? { allowSandboxCallers: true } : {}),
   })
   for (const spec of faults) local.faults.add(spec)
 } catch (e) {

@@ -6,7 +6,10 @@ import type { Duplex } from 'node:stream'
 import { isDroppedConnection } from './faults/droppedConnection.ts'
 import { createHostCheck } from './http/createHostCheck.ts'
 import { CORS_HEADERS, fail } from './http/envelope.ts'
+import { peerOwner } from './http/peerOwner.ts'
+import type { PeerOwner } from './http/peerOwner.ts'
 import { requestBody } from './http/requestBody.ts'
+import { SANDBOX_UID_BASE } from './sandbox/limits/sandboxUids.ts'
 import type { AgbLocal, ServePolicy } from './types.ts'
 
 /** Options of {@link serve}. */
@@ -47,7 +50,32 @@ const LINGER_MS = 2_000
 /** Connections beyond maxConnections are answered 503 and closed; beyond twice it, dropped unanswered. */
 const HARD_CAP_FACTOR = 2
 
-const sockets = new WeakMap<Socket, { overCap: boolean }>()
+/**
+ * Connections of one sandbox (one host uid) waiting for their 403 at once, and of all sandboxes
+ * together; more are reset unanswered. They never count against maxConnections, so no session
+ * can crowd out the user, and the two caps bound the file descriptors a flood can take.
+ */
+const REFUSED_PER_SANDBOX = 24
+const REFUSED_SANDBOX_TOTAL = 256
+/** Connections one sandbox may keep open when `allowSandboxCallers` lets it call the API. */
+const ALLOWED_PER_SANDBOX = 16
+const SANDBOX_REFUSAL = 'AGB Local does not take API calls from its own sandboxes: this connection comes from sandboxed code ' +
+  '(a host user AGB Local runs a session as); call it from outside the sandbox, or start AGB Local with ' +
+  'allowSandboxCallers: true (--allow-sandbox-callers) and a secret API key'
+
+/** What `serve()` decided about a connection when it was accepted. */
+interface SocketState {
+  /** Beyond maxConnections (or its sandbox's share): answered 503. */
+  overCap: boolean
+  /** From one of AGB Local's sandboxes and not allowed (or a local peer already gone): answered 403, never served. */
+  sandbox?: boolean
+  /** Settles once the peer's owner is known (local peers); requests wait for it. */
+  ready?: Promise<void>
+}
+const sockets = new WeakMap<Socket, SocketState>()
+
+/** Sandbox host uids (see sandboxUids.ts: allocated from 2^30 up, never a system or login user). */
+const isSandboxUid = (uid: number) => uid >= SANDBOX_UID_BASE && uid < 2 ** 32 - 1
 
 function envelope(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
   const res = fail(randomUUID().toUpperCase(), status, code, message)
@@ -125,6 +153,14 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
  * request bodies are never buffered, only read when a route that passed authentication reads
  * them; at most `maxConnections` connections are served (more get 503); headers must arrive
  * within `requestTimeout` and a body may not pause longer (else 408 and the connection closes).
+ *
+ * Calls from AGB Local's own sandboxes are refused (403 `AccessDenied`, whatever key they show,
+ * WebSocket upgrades included) unless `allowSandboxCallers`: a connection's peer socket is
+ * looked up in /proc/net/tcp(6), and a peer owned by a sandbox uid (2^30 and up, given to each
+ * session when AGB Local runs as root) is a sandbox. Such connections never count against
+ * `maxConnections`; each sandbox gets at most 24 awaiting their 403 (all together 256; 16 open
+ * when allowed), more are reset unanswered.
+ * Not root, sandboxes run as AGB Local's own user and cannot be told apart.
  * @example
  * const server = await serve(createAgbLocal(), { port: 0 })
  * console.log(server.url)
@@ -146,11 +182,18 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
     // How often Node checks headersTimeout (default 30 s, far too coarse for a short timeout).
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, timeoutMs / 4)),
   }, (req, res) => {
+    // A local peer's owner is looked up when it connects: its requests wait for the verdict.
+    const ready = sockets.get(req.socket)?.ready
+    if (ready) void ready.then(() => handle(req, res))
+    else handle(req, res)
+  })
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     const abort = new AbortController()
     res.once('close', () => {
       if (!res.writableFinished) abort.abort() // client went away mid-request
     })
     const send = (response: Response) => writeResponse(req, res, response).catch(() => res.destroy())
+    if (sockets.get(req.socket)?.sandbox) return void send(envelope(403, 'AccessDenied', SANDBOX_REFUSAL, { connection: 'close' }))
     if (sockets.get(req.socket)?.overCap) {
       return void send(envelope(503, 'ServiceUnavailable', `AGB Local has ${policy.maxConnections} connections open (its maxConnections): retry later`, { 'retry-after': '1', connection: 'close' }))
     }
@@ -182,22 +225,73 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
           res.end(JSON.stringify({ success: false, code: 'InternalError', message: String((e as Error)?.message ?? e) }))
         } else res.destroy()
       })
-  })
+  }
 
   // Connection cap. Node's own maxConnections drops sockets without a word; up to the hard cap
   // an extra connection instead gets a 503 the client can read (and retry after).
   let open = 0
-  server.maxConnections = policy.maxConnections * HARD_CAP_FACTOR
-  server.prependListener('connection', (socket: Socket) => {
-    const overCap = open >= policy.maxConnections
-    sockets.set(socket, { overCap })
-    if (overCap) {
+  /** Connections over the cap waiting for their 503. */
+  let over = 0
+  // Not Node's own server.maxConnections: it would count sandbox connections (which are not
+  // the user's and are shed on their own) and drop the user's connections in a sandbox's flood.
+  // Sandboxed code shares the host network and the CLI's development key is public: a
+  // connection is told apart by the host user that made it (its uid in /proc/net/tcp), which
+  // is a sandbox's own when AGB Local runs as root. Sandbox connections are counted per uid, not
+  // in `open`: a session flooding the port cannot take the user's connections.
+  const perSandbox = new Map<number, number>()
+  let refusing = 0
+  const sandboxSlot = (uid: number, socket: Socket, max: number, refused: boolean): boolean => {
+    const n = perSandbox.get(uid) ?? 0
+    if (n >= max || (refused && refusing >= REFUSED_SANDBOX_TOTAL)) return false
+    perSandbox.set(uid, n + 1)
+    if (refused) refusing++
+    socket.once('close', () => {
+      if (refused) refusing--
+      const left = (perSandbox.get(uid) ?? 1) - 1
+      if (left > 0) perSandbox.set(uid, left)
+      else perSandbox.delete(uid)
+    })
+    return true
+  }
+  /** Decides what a connection gets once its peer's owner is known. */
+  const admit = (socket: Socket, peer: PeerOwner): void => {
+    const state = sockets.get(socket) ?? { overCap: false }
+    sockets.set(socket, state)
+    // Closed before the verdict: nothing to count ('close' has fired already).
+    if (socket.destroyed) return void (state.sandbox = true)
+    // A local peer that closed before we looked: its request (already sent) is never run.
+    if (peer.kind === 'gone') {
+      state.sandbox = true
+      return void socket.destroy()
+    }
+    if (peer.kind === 'local' && isSandboxUid(peer.uid)) {
+      const allowed = policy.allowSandboxCallers === true
+      const slot = sandboxSlot(peer.uid, socket, allowed ? ALLOWED_PER_SANDBOX : REFUSED_PER_SANDBOX, !allowed)
+      if (allowed && slot) return
+      if (allowed) state.overCap = true
+      else state.sandbox = true
+      // A reset leaves no TIME_WAIT entry behind to swell /proc/net/tcp.
+      if (!allowed && !slot) return void socket.resetAndDestroy()
+      // Answered at its first request (403, or 503 over its share); a silent one goes soon.
+      setTimeout(() => socket.destroy(), Math.min(LINGER_MS, timeoutMs)).unref()
+      return
+    }
+    state.overCap = open >= policy.maxConnections
+    if (state.overCap) {
+      if (open + over >= policy.maxConnections * HARD_CAP_FACTOR) return void socket.destroy()
+      over++
+      socket.once('close', () => over--)
       // Answered at its first request (503); a silent one goes soon.
       setTimeout(() => socket.destroy(), Math.min(LINGER_MS, timeoutMs)).unref()
       return
     }
     open++
     socket.once('close', () => open--)
+  }
+  server.prependListener('connection', (socket: Socket) => {
+    const peer = peerOwner(socket)
+    if (!(peer instanceof Promise)) return admit(socket, peer)
+    sockets.set(socket, { overCap: false, ready: peer.then((p) => admit(socket, p)) })
   })
 
   // Node destroys an idle keep-alive connection in the timers phase, before the poll phase reads
@@ -217,13 +311,19 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket)
     socket.once('close', () => upgraded.delete(socket))
+    const ready = sockets.get(req.socket)?.ready
+    if (ready) void ready.then(() => upgrade(req, socket, head))
+    else upgrade(req, socket, head)
+  })
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (sockets.get(req.socket)?.sandbox) return refuseUpgrade(socket, 403, 'AccessDenied', SANDBOX_REFUSAL)
     if (sockets.get(req.socket)?.overCap) {
       return refuseUpgrade(socket, 503, 'ServiceUnavailable', `AGB Local has ${policy.maxConnections} connections open (its maxConnections): retry later`, 'retry-after: 1\r\n')
     }
     if (!checkHost(req.headers.host)) return refuseUpgrade(socket, 421, 'InvalidHost', hostRefusal(req.headers.host))
     if (local.handleUpgrade) return local.handleUpgrade(req, socket, head)
     socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
-  })
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port ?? 0, host, () => resolve())
