@@ -32,7 +32,8 @@ export interface Answer {
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
 
-const field = (o: Record<string, unknown>, name: string): unknown => o[name] ?? o[name[0]!.toUpperCase() + name.slice(1)]
+/** A field under its camelCase or PascalCase name (the service and Python's SDK use both). */
+export const field = (o: Record<string, unknown>, name: string): unknown => o[name] ?? o[name[0]!.toUpperCase() + name.slice(1)]
 
 /** The error code for an HTTP status. */
 export const statusCode = (status: number): AgbErrorCode =>

@@ -88,21 +88,21 @@ export function parseCodeResult(text: string): CodeOutcome {
     const texts = Array.isArray(doc.content) ? doc.content.map((c: unknown) => toText(isObj(c) ? c.text : c)) : []
     return outcome([], [], [], { name: 'ExecutionError', value: `Error in response: ${texts.join('; ')}`, traceback: '' })
   }
-  const count = doc.execution_count ?? doc.executionCount
-  const time = doc.execution_time ?? doc.executionTime
-  if (Array.isArray(doc.result)) {
-    const e = doc.executionError
-    const stderr = strings(doc.stderr)
+  const current = Array.isArray(doc.result)
+  if (!current && !rich) return plain(isObj(first) ? toText(first.text) : text)
+  // Current format: `result`, `stdout`, `stderr`, `executionError` (a string) at the top;
+  // rich format: `results`, `logs.stdout`, `logs.stderr`, `error` (an object) or `isError`.
+  const logs: Obj = current ? doc : isObj(doc.logs) ? doc.logs : {}
+  const stderr = strings(logs.stderr)
+  const e = current ? doc.executionError : isObj(doc.error) ? doc.error : doc.isError === true ? {} : undefined
+  let error: ExecutionError | undefined
+  if (typeof e === 'string' && e) {
     // `ZeroDivisionError: division by zero` names its exception; a bare string does not.
-    const named = typeof e === 'string' && /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning)): ([\s\S]*)$/.exec(e)
-    const error = typeof e === 'string' && e ? { name: named ? named[1]! : 'ExecutionError', value: named ? named[2]! : e, traceback: stderr.join('') } : undefined
-    return outcome(doc.result, strings(doc.stdout), stderr, error, count, time)
+    const named = /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning)): ([\s\S]*)$/.exec(e)
+    error = { name: named ? named[1]! : 'ExecutionError', value: named ? named[2]! : e, traceback: stderr.join('') }
+  } else if (!current && isObj(e)) {
+    error = { name: toText(e.name) || 'ExecutionError', value: toText(e.value), traceback: toText(e.traceback) }
   }
-  if (rich) {
-    const logs = isObj(doc.logs) ? doc.logs : {}
-    const e = isObj(doc.error) ? doc.error : undefined
-    const error = e || doc.isError === true ? { name: toText(e?.name) || 'ExecutionError', value: toText(e?.value), traceback: toText(e?.traceback) } : undefined
-    return outcome(Array.isArray(doc.results) ? doc.results : [], strings(logs.stdout), strings(logs.stderr), error, count, time)
-  }
-  return plain(isObj(first) ? toText(first.text) : text)
+  const items = current ? doc.result : doc.results
+  return outcome(Array.isArray(items) ? items : [], strings(logs.stdout), stderr, error, doc.execution_count ?? doc.executionCount, doc.execution_time ?? doc.executionTime)
 }

@@ -14,9 +14,8 @@ export interface RetryPolicy {
 export function retryPolicy(client: Client, call: Call): RetryPolicy {
   const chosen = call.retry === undefined ? client.retry : call.retry
   // A per-call `retry: false` keeps the client's per-attempt clock: it only stops repeats.
-  const attemptTimeout = timerMs((chosen || undefined)?.attemptTimeout ?? (client.retry || undefined)?.attemptTimeout ?? 0)
-  if (chosen === false) return { attempts: 1, baseDelay: 0, maxDelay: 0, attemptTimeout }
-  return { attempts: chosen?.attempts ?? 3, baseDelay: chosen?.baseDelay ?? 250, maxDelay: chosen?.maxDelay ?? 8_000, attemptTimeout }
+  const { attempts = 3, baseDelay = 250, maxDelay = 8_000, attemptTimeout = (client.retry || {}).attemptTimeout ?? 0 } = chosen || {}
+  return { attempts: chosen === false ? 1 : attempts, baseDelay, maxDelay, attemptTimeout: timerMs(attemptTimeout) }
 }
 
 /**

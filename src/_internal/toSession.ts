@@ -1,13 +1,13 @@
 import type { Client } from '../client.ts'
 import { deleteSession } from '../sessions/deleteSession.ts'
 import type { Session, SessionTool } from '../types.ts'
-import { answerError, type Envelope } from './envelope.ts'
+import { answerError, field, type Envelope } from './envelope.ts'
 
 type Data = Record<string, unknown>
 
 /** A string field, under its camelCase or PascalCase name (Python's SDK reads both); else undefined. */
 const str = (d: Data, name: string): string | undefined => {
-  const value = d[name] ?? d[name[0]!.toUpperCase() + name.slice(1)]
+  const value = field(d, name)
   return typeof value === 'string' && value ? value : undefined
 }
 

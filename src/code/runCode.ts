@@ -74,12 +74,12 @@ export interface RunCodeResult {
 export async function runCode(client: Client, session: SessionRef, code: string, options?: RunCodeOptions): Promise<RunCodeResult> {
   clientOf(client)
   sessionId(session)
-  if (typeof code !== 'string') invalid('code', 'code must be a string')
+  if (typeof code !== 'string') invalid('code', 'a string')
   const o = requestOptions(options)
-  if (o && ('onStdout' in o || 'onStderr' in o)) invalid('options.onStdout', 'live output comes from streamCode: collectCode(streamCode(client, session, code), { onStdout })')
+  if (o && ('onStdout' in o || 'onStderr' in o)) invalid('options.onStdout', 'absent: live output comes from collectCode(streamCode(client, session, code), { onStdout })')
   const timeout = o?.timeout ?? 65_000
   // The sandbox counts whole seconds: below this the code could not be stopped before the call ends.
-  if (timeout < 1_500) invalid('options.timeout', 'runCode timeout must be at least 1500 ms (the sandbox stops code in whole seconds, 0.5 s before the call ends)')
+  if (timeout < 1_500) invalid('options.timeout', 'at least 1500 ms (the sandbox stops code in whole seconds, 0.5 s before the call ends)')
   const args = { code, language: language(o?.language), timeout_s: Math.floor(remoteBudget(timeout) / 1000) }
   const output = await withDeadline('runCode', o, timeout, (call) => invokeTool(client, session, 'run_code', args, call))
   return { ...parseCodeResult(toolText(output, 'runCode', 'run_code')), requestId: output.requestId }

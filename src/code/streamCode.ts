@@ -76,7 +76,7 @@ export type CodeEventStream = ReadableStream<CodeEvent> & AsyncIterable<CodeEven
 export function streamCode(client: Client, session: SessionRef, code: string, options?: StreamCodeOptions): CodeEventStream {
   clientOf(client)
   const id = sessionId(session)
-  const source = typeof code === 'string' ? code : invalid('code', 'code must be a string')
+  const source = typeof code === 'string' ? code : invalid('code', 'a string')
   const o = requestOptions(options) ?? {}
   positive(o.idleTimeout, 'options.idleTimeout')
   positive(o.keepAliveInterval, 'options.keepAliveInterval')

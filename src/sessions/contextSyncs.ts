@@ -40,10 +40,10 @@ const DEFAULT_POLICY = {
  */
 /* @__NO_SIDE_EFFECTS__ */
 export function contextSyncs(syncs: readonly ContextSync[]): ContextSyncList {
-  if (!Array.isArray(syncs)) invalid('params.contextSyncs', 'contextSyncs must be an array')
+  if (!Array.isArray(syncs)) invalid('params.contextSyncs', 'an array')
   return syncs.map((c: ContextSync, i) => {
     const policy = c?.policy
-    if (policy !== undefined && (typeof policy !== 'object' || policy === null || Array.isArray(policy))) invalid(`params.contextSyncs.${i}.policy`, 'policy must be an object')
+    if (policy !== undefined && (typeof policy !== 'object' || policy === null || Array.isArray(policy))) invalid(`params.contextSyncs.${i}.policy`, 'an object')
     return {
       contextId: nonBlank(c?.contextId, `params.contextSyncs.${i}.contextId`),
       path: nonBlank(c.path, `params.contextSyncs.${i}.path`),

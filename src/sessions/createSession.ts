@@ -45,8 +45,10 @@ export const CREATE_TAG = 'agb-micro-create-id'
  *
  * Safe to retry: the session is labelled `agb-micro-create-id: <time>-<uuid>`; when a create
  * fails ambiguously (timeout, dropped connection, 5xx) the SDK looks that label up and returns
- * the session that was created instead of creating a second one, and when the caller aborts it
- * finds and deletes it in the background. `tag: false` turns this off.
+ * the session that was created instead of creating a second one (after a timed-out attempt it
+ * keeps looking for up to 5 s, twice `retry.attemptTimeout` if longer, since the create may still
+ * be under way), and when the caller aborts it finds and deletes it in the background.
+ * `tag: false` turns this off.
  *
  * @param client - The client.
  * @param params - `imageId` (required), `labels`, `idleReleaseTimeout`, `policyId`, `contextSyncs` (from `contextSyncs(...)`), `tag`, `signal`, `timeout`, `retry`.
@@ -102,9 +104,21 @@ export async function createSession(client: Client, params: CreateSessionParams)
       } catch (error) {
         if (tag && signal.aborted) void reclaim(client, tag)
         if (!tag || !isAgbError(error) || !error.retryable || signal.aborted || attempt >= policy.attempts) throw error
-        const found = await findTagged(client, tag, call).catch(() => {
-          throw error
-        })
+        // The create may have gone through (its answer lost) or, after an attempt timed out, still
+        // be under way: look for the tag, for a while after a timeout, before sending it again
+        // (a second create would make a second session).
+        const lookup = () =>
+          findTagged(client, tag, call).catch(() => {
+            throw error
+          })
+        let found = await lookup()
+        for (let wait = 250, end = error.code === 'timeout' ? Date.now() + Math.max(2 * policy.attemptTimeout, 5_000) : 0; !found && Date.now() < end; wait *= 2) {
+          await sleep(wait, signal).catch(() => {
+            if (signal.aborted) void reclaim(client, tag)
+            throw error
+          })
+          found = await lookup()
+        }
         if (found) return toSession(client, found, imageId)
         await sleep(retryDelay(policy, attempt), signal).catch(() => {
           throw error

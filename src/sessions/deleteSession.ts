@@ -51,7 +51,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
   clientOf(client)
   const id = sessionId(session)
   const o = requestOptions(options) ?? {}
-  if (o.wait !== undefined && typeof o.wait !== 'boolean') invalid('options.wait', 'wait must be a boolean')
+  if (o.wait !== undefined && typeof o.wait !== 'boolean') invalid('options.wait', 'a boolean')
   positive(o.pollInterval, 'options.pollInterval')
   return withDeadline('deleteSession', o, 120_000, async (call) => {
     const { signal } = call
