@@ -86,8 +86,15 @@ public class AgbJavaKernel {
         }
     }
 
+    /**
+     * In pieces of at most 1 Mi characters (at most 6 MiB as JSON): the host stops a kernel whose
+     * event line passes 16 MiB, and keeps only the first maxOutputBytes of a stream anyway.
+     */
     static void emitChunk(String type, String chunk) {
-        emit("{\"type\":\"" + type + "\",\"chunk\":" + json(chunk) + "}");
+        final int step = 1 << 20;
+        for (int at = 0; at < chunk.length(); at += step) {
+            emit("{\"type\":\"" + type + "\",\"chunk\":" + json(chunk.substring(at, Math.min(chunk.length(), at + step))) + "}");
+        }
     }
 
     /** Line-buffered byte stream: one event per completed line, the tail on flush or after 100 ms. */

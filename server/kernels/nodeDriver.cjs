@@ -12,8 +12,33 @@ const vm = require('node:vm')
 const { Writable } = require('node:stream')
 const { createRequire } = require('node:module')
 
+// The host stops a kernel whose event line passes 16 MiB (user code can write to the pipe too,
+// so it cannot tell a long line from a flood): keep every event well under that.
+const EVENT_MAX = 8 << 20
+
 function emit(obj) {
-  fs.writeSync(3, JSON.stringify(obj) + '\n')
+  let line = JSON.stringify(obj)
+  const bytes = Buffer.byteLength(line)
+  if (bytes > EVENT_MAX) {
+    if (obj.type === 'stdout' || obj.type === 'stderr') {
+      // In pieces (the host keeps the first maxOutputBytes of a stream and counts the rest).
+      const step = Math.max(1, Math.floor((obj.chunk.length * (EVENT_MAX / 2)) / bytes))
+      for (let at = 0; at < obj.chunk.length; at += step) emit({ type: obj.type, chunk: obj.chunk.slice(at, at + step) })
+      return
+    }
+    if (obj.type === 'result' && typeof obj.data?.['text/plain'] === 'string' && obj.data['text/plain'].length > 1 << 20) {
+      // Text is cut (the host keeps maxOutputBytes of it anyway).
+      const text = obj.data['text/plain']
+      return emit({ ...obj, data: { ...obj.data, 'text/plain': `${text.slice(0, 1 << 20)}\u2026[truncated ${text.length - (1 << 20)} characters]` } })
+    }
+    if (obj.type === 'result') {
+      line = JSON.stringify({ type: 'result', data: { 'text/plain': `\u2026[result dropped: ${bytes} bytes, over the ${EVENT_MAX >> 20} MiB one result may take]` }, isMainResult: obj.isMainResult === true })
+    } else if (obj.type === 'end' && obj.error) {
+      const cut = (text) => (String(text ?? '').length > 1 << 20 ? `${String(text).slice(0, 1 << 20)}\u2026[truncated ${String(text).length - (1 << 20)} characters]` : String(text ?? ''))
+      line = JSON.stringify({ type: 'end', error: { ...obj.error, value: cut(obj.error.value), traceback: cut(obj.error.traceback) } })
+    }
+  }
+  fs.writeSync(3, line + '\n')
 }
 
 function eventStream(type) {

@@ -19,8 +19,44 @@ os.close(_null)
 _lock = threading.Lock()
 
 
+# The host stops a kernel whose event line passes 16 MiB (the pipe is writable by user code too,
+# so it cannot tell a long line from a flood): keep every event well under that.
+_EVENT_MAX = 8 << 20
+
+
+def _encode(obj):
+    return (json.dumps(obj, ensure_ascii=False) + '\n').encode('utf-8', 'surrogatepass')
+
+
+def _cut(text):
+    """Long text cut to 1 Mi characters with a note (the host keeps maxOutputBytes of it anyway)."""
+    if not isinstance(text, str) or len(text) <= (1 << 20):
+        return text
+    return text[:1 << 20] + '\u2026[truncated %d characters]' % (len(text) - (1 << 20))
+
+
 def _emit(obj):
-    data = (json.dumps(obj, ensure_ascii=False) + '\n').encode('utf-8', 'surrogatepass')
+    data = _encode(obj)
+    if len(data) > _EVENT_MAX:
+        kind = obj.get('type')
+        if kind in ('stdout', 'stderr'):
+            # In pieces (the host keeps the first maxOutputBytes of a stream and counts the rest).
+            chunk = obj['chunk']
+            step = max(1, len(chunk) * (_EVENT_MAX // 2) // len(data))
+            for at in range(0, len(chunk), step):
+                _emit({'type': kind, 'chunk': chunk[at:at + step]})
+            return
+        if kind == 'result':
+            main = obj.get('isMainResult', False)
+            bundle = {mime: (_cut(value) if mime.startswith('text/') else value) for mime, value in obj.get('data', {}).items()}
+            data = _encode({'type': 'result', 'data': bundle, 'isMainResult': main})
+            if len(data) > _EVENT_MAX:
+                note = '\u2026[result dropped: %d bytes, over the %d MiB one result may take]' % (len(data), _EVENT_MAX >> 20)
+                data = _encode({'type': 'result', 'data': {'text/plain': note}, 'isMainResult': main})
+        elif kind == 'end' and obj.get('error'):
+            error = dict(obj['error'])
+            error['value'], error['traceback'] = _cut(str(error.get('value') or '')), _cut(str(error.get('traceback') or ''))
+            data = _encode({'type': 'end', 'error': error})
     with _lock:
         view = memoryview(data)
         while view:

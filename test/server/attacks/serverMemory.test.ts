@@ -102,6 +102,32 @@ describe('the kernel event pipe (fd 3) written by the code it runs', () => {
     await release(sessionId)
   }, 120_000)
 
+  it('ordinary code printing or returning 20 MB is cut as before: the drivers keep their own events under the bound', async () => {
+    const { sessionId } = await newSession()
+    const cases: Array<[string, string, string]> = [
+      ['python', "x = 5\nprint('y' * 20_000_000)\n'z' * 20_000_000", 'stdout'],
+      ['javascript', "var x = 5; console.log('y'.repeat(2e7)); 'z'.repeat(2e7)", 'stdout'],
+      ['java', 'int x = 5;\nSystem.out.print("y".repeat(20000000));', 'stdout'],
+      ['python', "raise ValueError('e' * 20_000_000)", 'stderr'],
+    ]
+    for (const [language, code, stream] of cases) {
+      const { text } = await callTool(sessionId, 'run_code', { code, language, timeout_s: 60 })
+      const run = JSON.parse(text)
+      const printed = run[stream].join('')
+      expect(printed.length, language).toBeLessThan(MiB + 100)
+      expect(printed, language).toMatch(/\n…\[truncated \d+ bytes\]\n$/)
+      if (language === 'python' && stream === 'stderr') expect(run.executionError).toMatch(/^ValueError: e{1048576}…\[truncated 18951424 characters\]$/)
+      else expect(run.executionError, language).toBeUndefined()
+      if (stream === 'stdout' && language !== 'java') expect(run.result[0]['text/plain'], language).toMatch(/^'?z{1000}/)
+    }
+    // Every kernel kept its state (none was stopped).
+    for (const language of ['python', 'javascript', 'java']) {
+      const { text } = await callTool(sessionId, 'run_code', { code: language === 'java' ? 'System.out.println(x);' : language === 'python' ? 'print(x)' : 'console.log(x)', language, timeout_s: 60 })
+      expect(JSON.parse(text).stdout.join(''), language).toBe('5\n')
+    }
+    await release(sessionId)
+  }, 180_000)
+
   it('300 forged 1 MiB results keep at most maxResultBytes (32 MiB) and say how many were dropped', async () => {
     const { sessionId } = await newSession()
     await runCode(sessionId, 'x = 1')
