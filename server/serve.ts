@@ -74,6 +74,20 @@ interface SocketState {
 }
 const sockets = new WeakMap<Socket, SocketState>()
 
+/**
+ * The one thing sandboxes may fetch: the static test page a browser session opens offline
+ * (no key, nothing secret, no effect). The path is compared as the handler will see it.
+ */
+const SANDBOX_PAGE = '/local/test-page'
+function isSandboxPage(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false
+  try {
+    return new URL(req.url ?? '/', 'http://127.0.0.1').pathname === SANDBOX_PAGE
+  } catch {
+    return false
+  }
+}
+
 /** Sandbox host uids (see sandboxUids.ts: allocated from 2^30 up, never a system or login user). */
 const isSandboxUid = (uid: number) => uid >= SANDBOX_UID_BASE && uid < 2 ** 32 - 1
 
@@ -155,7 +169,7 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
  * within `requestTimeout` and a body may not pause longer (else 408 and the connection closes).
  *
  * Calls from AGB Local's own sandboxes are refused (403 `AccessDenied`, whatever key they show,
- * WebSocket upgrades included) unless `allowSandboxCallers`: a connection's peer socket is
+ * WebSocket upgrades included; only the static `/local/test-page` is served) unless `allowSandboxCallers`: a connection's peer socket is
  * looked up in /proc/net/tcp(6), and a peer owned by a sandbox uid (2^30 and up, given to each
  * session when AGB Local runs as root) is a sandbox. Such connections never count against
  * `maxConnections`; each sandbox gets at most 24 awaiting their 403 (all together 256; 16 open
@@ -193,7 +207,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
       if (!res.writableFinished) abort.abort() // client went away mid-request
     })
     const send = (response: Response) => writeResponse(req, res, response).catch(() => res.destroy())
-    if (sockets.get(req.socket)?.sandbox) return void send(envelope(403, 'AccessDenied', SANDBOX_REFUSAL, { connection: 'close' }))
+    if (sockets.get(req.socket)?.sandbox && !isSandboxPage(req)) return void send(envelope(403, 'AccessDenied', SANDBOX_REFUSAL, { connection: 'close' }))
     if (sockets.get(req.socket)?.overCap) {
       return void send(envelope(503, 'ServiceUnavailable', `AGB Local has ${policy.maxConnections} connections open (its maxConnections): retry later`, { 'retry-after': '1', connection: 'close' }))
     }

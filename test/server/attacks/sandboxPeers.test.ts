@@ -69,6 +69,7 @@ out['list'] = call('/sdk/ListSession')
 out['read'] = call('/mcp?autoGenSession=false', {'sessionId': '${b.id}', 'name': 'read_file', 'args': json.dumps({'path': '/home/user/secret.txt'})})
 out['shell'] = call('/mcp?autoGenSession=false', {'sessionId': '${b.id}', 'name': 'shell', 'args': json.dumps({'command': 'echo pwned > /home/user/pwned'})})
 out['create'] = call('/mcp/createSession?imageId=agb-code-space-1', {})
+out['dotdot'] = call('/local/test-page/../../sdk/ListSession')
 out['link'] = call('/link/${b.id}/callTool', {'tool': 'shell', 'args': {'command': 'echo pwned > /home/user/pwned'}},
                    {'x-access-token': '${b.token}', 'content-type': 'application/json'})
 s = socket.create_connection(('127.0.0.1', ${server.port}), timeout=20)
@@ -80,13 +81,14 @@ while True:
     if not chunk: break
     got += chunk
 out['ws'] = [int(got.split(b' ')[1]), got.decode('latin1')]
-print(json.dumps(out))
+page = call('/local/test-page')
+print(json.dumps([out, page]))
 `
     await api.callTool(a, 'write_file', { path: '/home/user/attack.py', content: script })
     const run = await api.shell(a, 'python3 /home/user/attack.py', { timeout_ms: 60_000 })
     expect(run.stderr).toBe('')
-    const out = JSON.parse(run.stdout) as Record<string, [number, string]>
-    expect(Object.keys(out)).toEqual(['list', 'read', 'shell', 'create', 'link', 'ws'])
+    const [out, page] = JSON.parse(run.stdout) as [Record<string, [number, string]>, [number, string]]
+    expect(Object.keys(out)).toEqual(['list', 'read', 'shell', 'create', 'dotdot', 'link', 'ws'])
     for (const [name, [status, text]] of Object.entries(out)) {
       expect({ name, status }).toEqual({ name, status: 403 })
       const body = JSON.parse(text.slice(text.indexOf('{')))
@@ -95,6 +97,9 @@ print(json.dumps(out))
       expect(text).not.toContain('B-SECRET-123')
       expect(text).not.toContain(b.id.slice(-8) + '"') // no session listing
     }
+    // The one page a sandbox may fetch: the static test page its browser opens offline.
+    expect(page[0]).toBe(200)
+    expect(page[1]).toContain('<title>AGB Local test page</title>')
     // Nothing happened: no new session, nothing written into B.
     expect(local.liveSessions()).toBe(sessionsBefore)
     const pwned = await api.shell(b.id, 'ls /home/user')
