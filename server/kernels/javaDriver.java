@@ -87,6 +87,15 @@ public class AgbJavaKernel {
     }
 
     /**
+     * Long text cut to 1 000 000 characters with a note: the host stops a kernel whose event
+     * line passes 16 MiB, and keeps only maxOutputBytes (1 MiB by default) of a text result.
+     */
+    static String cutText(String text) {
+        final int keep = 1_000_000;
+        return text.length() <= keep ? text : text.substring(0, keep) + "\u2026[truncated " + (text.length() - keep) + " characters]";
+    }
+
+    /**
      * In pieces of at most 1 Mi characters (at most 6 MiB as JSON): the host stops a kernel whose
      * event line passes 16 MiB, and keeps only the first maxOutputBytes of a stream anyway.
      */
@@ -283,7 +292,7 @@ public class AgbJavaKernel {
             out.flush();
             err.flush();
             if (main && rest.isBlank()) {
-                emit("{\"type\":\"result\",\"data\":{\"text/plain\":" + json(value) + "},\"isMainResult\":true}");
+                emit("{\"type\":\"result\",\"data\":{\"text/plain\":" + json(cutText(value)) + "},\"isMainResult\":true}");
             }
         }
     }

@@ -15,6 +15,12 @@ const { createRequire } = require('node:module')
 // The host stops a kernel whose event line passes 16 MiB (user code can write to the pipe too,
 // so it cannot tell a long line from a flood): keep every event well under that.
 const EVENT_MAX = 8 << 20
+/** Long text is cut to this many characters with a note: under the host's default maxOutputBytes (1 MiB), so the note shows. */
+const KEEP_TEXT = 1_000_000
+
+function cutText(text) {
+  return text.length <= KEEP_TEXT ? text : `${text.slice(0, KEEP_TEXT)}\u2026[truncated ${text.length - KEEP_TEXT} characters]`
+}
 
 function emit(obj) {
   let line = JSON.stringify(obj)
@@ -26,16 +32,13 @@ function emit(obj) {
       for (let at = 0; at < obj.chunk.length; at += step) emit({ type: obj.type, chunk: obj.chunk.slice(at, at + step) })
       return
     }
-    if (obj.type === 'result' && typeof obj.data?.['text/plain'] === 'string' && obj.data['text/plain'].length > 1 << 20) {
-      // Text is cut (the host keeps maxOutputBytes of it anyway).
-      const text = obj.data['text/plain']
-      return emit({ ...obj, data: { ...obj.data, 'text/plain': `${text.slice(0, 1 << 20)}\u2026[truncated ${text.length - (1 << 20)} characters]` } })
+    if (obj.type === 'result' && typeof obj.data?.['text/plain'] === 'string' && obj.data['text/plain'].length > KEEP_TEXT) {
+      return emit({ ...obj, data: { ...obj.data, 'text/plain': cutText(obj.data['text/plain']) } })
     }
     if (obj.type === 'result') {
       line = JSON.stringify({ type: 'result', data: { 'text/plain': `\u2026[result dropped: ${bytes} bytes, over the ${EVENT_MAX >> 20} MiB one result may take]` }, isMainResult: obj.isMainResult === true })
     } else if (obj.type === 'end' && obj.error) {
-      const cut = (text) => (String(text ?? '').length > 1 << 20 ? `${String(text).slice(0, 1 << 20)}\u2026[truncated ${String(text).length - (1 << 20)} characters]` : String(text ?? ''))
-      line = JSON.stringify({ type: 'end', error: { ...obj.error, value: cut(obj.error.value), traceback: cut(obj.error.traceback) } })
+      line = JSON.stringify({ type: 'end', error: { ...obj.error, value: cutText(String(obj.error.value ?? '')), traceback: cutText(String(obj.error.traceback ?? '')) } })
     }
   }
   fs.writeSync(3, line + '\n')

@@ -28,11 +28,11 @@ def _encode(obj):
     return (json.dumps(obj, ensure_ascii=False) + '\n').encode('utf-8', 'surrogatepass')
 
 
-def _cut(text):
-    """Long text cut to 1 Mi characters with a note (the host keeps maxOutputBytes of it anyway)."""
-    if not isinstance(text, str) or len(text) <= (1 << 20):
+def _cut(text, keep=1000000):
+    """Long text cut with a note, under the host's default maxOutputBytes (1 MiB) so the note shows."""
+    if not isinstance(text, str) or len(text) <= keep:
         return text
-    return text[:1 << 20] + '\u2026[truncated %d characters]' % (len(text) - (1 << 20))
+    return text[:keep] + '\u2026[truncated %d characters]' % (len(text) - keep)
 
 
 def _emit(obj):

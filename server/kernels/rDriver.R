@@ -34,12 +34,19 @@ local({
     for (code in c(1:8, 11:12, 14:31)) s <- gsub(intToUtf8(code), sprintf("\\u%04x", code), s, fixed = TRUE)
     paste0("\"", s, "\"")
   }
+  # The host stops a kernel whose event line passes 16 MiB (user code can write to the pipe too):
+  # long text is cut here, under the host's default maxOutputBytes (1 MiB) so the note shows.
+  cut_text <- function(s) {
+    n <- nchar(s, type = "chars", allowNA = TRUE)
+    if (is.na(n) || n <= 1000000L) return(s)
+    paste0(substr(s, 1L, 1000000L), "\u2026[truncated ", n - 1000000L, " characters]")
+  }
   emit <- function(line) {
     writeBin(charToRaw(enc2utf8(paste0(line, "\n"))), events)
     flush(events)
   }
   error_json <- function(name, value, traceback) {
-    sprintf("{\"name\":%s,\"value\":%s,\"traceback\":%s}", json_str(name), json_str(value), json_str(traceback))
+    sprintf("{\"name\":%s,\"value\":%s,\"traceback\":%s}", json_str(name), json_str(cut_text(value)), json_str(cut_text(traceback)))
   }
 
   # The driver's eval() is the "call" of a condition raised at the top level of a cell: no call.
@@ -72,7 +79,7 @@ local({
             if (isS4(res$value)) methods::show(res$value) else print(res$value)
           } else {
             text <- paste(utils::capture.output(if (isS4(res$value)) methods::show(res$value) else print(res$value)), collapse = "\n")
-            emit(sprintf("{\"type\":\"result\",\"data\":{\"text/plain\":%s},\"isMainResult\":true}", json_str(text)))
+            emit(sprintf("{\"type\":\"result\",\"data\":{\"text/plain\":%s},\"isMainResult\":true}", json_str(cut_text(text))))
           }
         }
         NULL

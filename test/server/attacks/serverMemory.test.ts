@@ -107,7 +107,8 @@ describe('the kernel event pipe (fd 3) written by the code it runs', () => {
     const cases: Array<[string, string, string]> = [
       ['python', "x = 5\nprint('y' * 20_000_000)\n'z' * 20_000_000", 'stdout'],
       ['javascript', "var x = 5; console.log('y'.repeat(2e7)); 'z'.repeat(2e7)", 'stdout'],
-      ['java', 'int x = 5;\nSystem.out.print("y".repeat(20000000));', 'stdout'],
+      ['java', 'int x = 5;\nSystem.out.print("y".repeat(20000000));\n"z".repeat(20000000)', 'stdout'],
+      ['r', "x <- 5\ncat(strrep('y', 2e7))\nstrrep('z', 2e7)", 'stdout'],
       ['python', "raise ValueError('e' * 20_000_000)", 'stderr'],
     ]
     for (const [language, code, stream] of cases) {
@@ -116,13 +117,14 @@ describe('the kernel event pipe (fd 3) written by the code it runs', () => {
       const printed = run[stream].join('')
       expect(printed.length, language).toBeLessThan(MiB + 100)
       expect(printed, language).toMatch(/\n…\[truncated \d+ bytes\]\n$/)
-      if (language === 'python' && stream === 'stderr') expect(run.executionError).toMatch(/^ValueError: e{1048576}…\[truncated 18951424 characters\]$/)
+      if (language === 'python' && stream === 'stderr') expect(run.executionError).toMatch(/^ValueError: e{1000000}…\[truncated 19000000 characters\]$/)
       else expect(run.executionError, language).toBeUndefined()
-      if (stream === 'stdout' && language !== 'java') expect(run.result[0]['text/plain'], language).toMatch(/^'?z{1000}/)
+      if (stream === 'stdout') expect(run.result[0]['text/plain'], language).toMatch(/^(\[1\] ")?['"]?z{1000}/)
     }
     // Every kernel kept its state (none was stopped).
-    for (const language of ['python', 'javascript', 'java']) {
-      const { text } = await callTool(sessionId, 'run_code', { code: language === 'java' ? 'System.out.println(x);' : language === 'python' ? 'print(x)' : 'console.log(x)', language, timeout_s: 60 })
+    const show: Record<string, string> = { python: 'print(x)', javascript: 'console.log(x)', java: 'System.out.println(x);', r: 'cat(paste0(x, "\\n"))' }
+    for (const [language, code] of Object.entries(show)) {
+      const { text } = await callTool(sessionId, 'run_code', { code, language, timeout_s: 60 })
       expect(JSON.parse(text).stdout.join(''), language).toBe('5\n')
     }
     await release(sessionId)
