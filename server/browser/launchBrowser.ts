@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import type { LocalConfig } from '../config.ts'
 import { processPath } from '../sandbox/spawnInSession.ts'
+import { logSafe } from '../sandbox/logSafe.ts'
 import type { Session } from '../sessions/Session.ts'
 import { findChromium } from './findChromium.ts'
 import type { LocalBrowser, PageScreenshot } from './LocalBrowser.ts'
@@ -285,8 +286,9 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
     await command('Browser.getVersion', {}, undefined, START_TIMEOUT_MS)
   } catch (e) {
     proc.kill('SIGKILL')
-    const detail = stderr.split('\n').filter((l) => l.trim() && !/dbus|Fontconfig/i.test(l)).slice(-5).join('\n')
-    throw new Error(`the browser did not start: ${(e as Error).message}${detail ? `\n${detail}` : ''}`)
+    // Chromium's stderr runs in the session sandbox: escaped and cut before it reaches a log line.
+    const detail = logSafe(stderr.split('\n').filter((l) => l.trim() && !/dbus|Fontconfig/i.test(l)).slice(-5).join('\n'))
+    throw new Error(`the browser did not start: ${(e as Error).message}${detail ? ` (${detail})` : ''}`)
   }
 
   return {

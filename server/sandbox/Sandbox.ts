@@ -67,6 +67,12 @@ export interface Sandbox {
   /** Kills every process of the session; resolves once they are gone (or after ~2 s). */
   shutdown(): Promise<void>
   /**
+   * Stops the running sandbox because it no longer answers (sandboxed code can SIGSTOP its
+   * agent): every process of the session dies, and the next operation starts a new sandbox.
+   * `reason` goes to the log.
+   */
+  restart?(reason: string): void
+  /**
    * The session's files as the sandbox sees them, every operation performed inside it (so a
    * link swapped in by sandboxed code cannot lead an operation out of the session root).
    * Starts the sandbox when needed; fails once the session is released.

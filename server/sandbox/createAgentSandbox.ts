@@ -16,6 +16,7 @@ import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
 import { readLines } from './readLines.ts'
 import type { Sandbox, SandboxOwner, SandboxProcess, SandboxSpawnOptions } from './Sandbox.ts'
 import { launchSpec, sessionEnv } from './spawnInSession.ts'
+import { logSafe } from './logSafe.ts'
 
 let agentSource: string | undefined
 /**
@@ -56,6 +57,8 @@ const MAX_LINE_BYTES = 8 * 1024 * 1024
  * the call must not hang). Generous: removing or walking a huge tree is one operation.
  */
 const FS_TIMEOUT_MS = 300_000
+/** How often a stopped agent is looked for while file operations wait. */
+const WATCH_MS = 1000
 
 /** A file operation awaiting the agent's reply. */
 interface PendingFs {
@@ -88,8 +91,10 @@ interface Agent {
   alive: boolean
   /** Writes a request; `raw` bytes follow its line (announced by `bin`). */
   send(message: Record<string, unknown>, raw?: Buffer): void
-  /** Host pids of the sandbox's own helpers, found once: [bwrap's namespace init, agent] or [agent]. */
+  /** Host pids of the sandbox's own helpers, found once: [namespace init, agent] (both the agent under bwrap) or [agent]. */
   helpers: number[] | undefined
+  /** Checks the agent is not stopped while file operations wait (see watch). */
+  watchdog?: NodeJS.Timeout
   exited: Promise<void>
 }
 
@@ -240,6 +245,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     const spec = launchSpec(config, session, {
       argv: [python.command, '-I', '-S', '-c', source(), 'agb-local-agent', session.id],
       roBinds: interpreterBinds(bwrap),
+      asPid1: true,
     })
     const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     const current: Agent = {
@@ -306,7 +312,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       current.alive = false
       offExit()
       if (agent === current) agent = null
-      if (!stopped) config.log(`AGB Local: the sandbox of ${session.id} stopped${errors ? `: ${errors.trim()}` : ''}`)
+      if (!stopped) config.log(`AGB Local: the sandbox of ${session.id} stopped${errors.trim() ? `: ${logSafe(errors.trim())}` : ''}`)
       for (const proc of [...current.procs.values()]) proc.agentDied()
       current.procs.clear()
       for (const pending of current.fs.values()) {
@@ -356,8 +362,46 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     }, FS_TIMEOUT_MS)
     a.fs.set(rid, { resolve, reject, onPart, timer })
     updateRef(a)
+    watch(a)
     a.send({ ...args, op: 'fs', rid, call }, raw)
   })
+
+  /**
+   * While file operations wait for the agent, checks once a second that it is not stopped
+   * (SIGSTOP, a tracer): a stopped agent never answers, and its operations would wait for
+   * FS_TIMEOUT_MS. Its sandbox is stopped instead (the operations fail, the next starts anew).
+   * Sandboxed code cannot stop its agent (the namespace's non-dumpable init); this is for
+   * whatever else might.
+   */
+  function watch(a: Agent): void {
+    if (a.watchdog) return
+    a.watchdog = setInterval(() => {
+      if (!a.alive || !a.fs.size) {
+        clearInterval(a.watchdog)
+        a.watchdog = undefined
+        return
+      }
+      const self = helpers(a)?.[1]
+      let state = ''
+      try {
+        const stat = readFileSync(`/proc/${self}/stat`, 'latin1')
+        state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+      } catch {}
+      if (self !== undefined && (state === 'T' || state === 't')) restart(`its agent is stopped (state ${state})`)
+    }, WATCH_MS)
+    a.watchdog.unref()
+  }
+
+  function restart(reason: string): void {
+    const a = agent
+    if (!a || !a.alive || a.retiring || stopped) return
+    config.log(`AGB Local: the sandbox of ${session.id} does not answer (${reason}); stopping it`)
+    a.retiring = true
+    // As shutdown does: the namespace's init first (the kernel kills the whole namespace).
+    const init = bwrap ? helpers(a)?.[0] : undefined
+    if (init !== undefined) killAll([init])
+    killNow(a)
+  }
 
   /** Idle agents do not keep the host's event loop alive; busy ones do (as kernels always did). */
   function updateRef(a: Agent, busy = a.procs.size > 0 || a.fs.size > 0 || stopped): void {
@@ -367,14 +411,14 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     }
   }
 
-  /** Host pids of the agent and (under bwrap) the namespace's init, once both exist. */
+  /** Host pids of the agent and (under bwrap) the namespace's init (the agent itself), once it exists. */
   function helpers(a: Agent, rows = processTable()): number[] | undefined {
     if (a.helpers || a.child.pid === undefined) return a.helpers
     if (!bwrap) return (a.helpers = [a.child.pid])
-    // bwrap (host pid X) → its pid-namespace init → the agent (told apart by its argv).
-    const init = rows.find((r) => r.ppid === a.child.pid)
-    const self = init && rows.find((r) => r.ppid === init.pid && isAgent(r.pid))
-    if (init && self) a.helpers = [init.pid, self.pid]
+    // bwrap (host pid X) → the agent, its pid namespace's init (--as-pid-1; told apart from
+    // bwrap's setup child by its argv).
+    const init = rows.find((r) => r.ppid === a.child.pid && isAgent(r.pid))
+    if (init) a.helpers = [init.pid, init.pid]
     return a.helpers
   }
 
@@ -441,6 +485,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     spawn: spawnProcess,
     fs,
     hostPids: () => (agent?.alive ? sessionPids(agent) : []),
+    restart,
     async shutdown() {
       stopped = true
       const a = agent

@@ -30,6 +30,12 @@ export interface RunInSessionResult {
  * commands that leave such a job behind.
  */
 const OUTPUT_GRACE_MS = 200
+/**
+ * How long after killing a command (timeout or abort) its exit may take to be reported before
+ * the call ends anyway and the sandbox is restarted. Generous: the agent also serves file
+ * operations one at a time, and a loaded host is slow.
+ */
+const KILL_ANSWER_MS = 3000
 
 function collector(limit: number) {
   const chunks: Buffer[] = []
@@ -73,7 +79,18 @@ export function runInSession(config: LocalConfig, session: Session, options: Run
     let timedOut = false
     let done = false
     let grace: NodeJS.Timeout | undefined
-    const kill = () => child.kill('SIGKILL')
+    let deadline: NodeJS.Timeout | undefined
+    const kill = () => {
+      child.kill('SIGKILL')
+      // The sandbox reports the kill within milliseconds unless it no longer answers (its
+      // code can SIGSTOP the agent, which shares its uid): the call ends on the server's own
+      // clock anyway, and that sandbox is stopped (the next call starts a fresh one).
+      deadline ??= setTimeout(() => {
+        session.sandbox.restart?.(`a command was not reported killed ${KILL_ANSWER_MS / 1000} s after its ${timedOut ? 'timeout' : 'abort'}`)
+        const stderr = err.text()
+        finish({ stdout: out.text(), stderr: `${stderr}${stderr && !stderr.endsWith('\n') ? '\n' : ''}the session sandbox did not answer; it was restarted\n`, exitCode: 137, timedOut })
+      }, KILL_ANSWER_MS)
+    }
     const timer = setTimeout(() => {
       timedOut = true
       kill()
@@ -86,6 +103,7 @@ export function runInSession(config: LocalConfig, session: Session, options: Run
       done = true
       clearTimeout(timer)
       clearTimeout(grace)
+      clearTimeout(deadline)
       options.signal?.removeEventListener('abort', kill)
       child.detach()
       resolve(result)

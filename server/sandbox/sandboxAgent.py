@@ -29,15 +29,30 @@ try:
 except ImportError:  # pragma: no cover
     fcntl = None
 
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def _become_subreaper():
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except Exception:
-        pass
+def _harden():
+    """Makes this process a child subreaper and non-dumpable. The session's code runs as the
+    same uid as the agent: while dumpable, it could ptrace-stop the agent (every call would
+    hang), take its protocol pipes with pidfd_getfd or /proc/<pid>/fd and forge replies or log
+    lines. Non-dumpable, /proc/<pid>/fd and ptrace need CAP_SYS_PTRACE, which nothing in the
+    sandbox has. execve resets the flag, so the processes the agent starts are ordinary.
+    Descriptors above 2 that an outer process leaked to us are closed (only the protocol's
+    stdio is ours)."""
+    keep = _sel.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 65536)
+    if not sys.platform.startswith('linux'):
+        return  # no prctl (AGB Local runs sessions unisolated there anyway)
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        # Refuse to run exposed: the server sees the agent exit and reports it.
+        sys.stderr.write('agb-local-agent: prctl(PR_SET_DUMPABLE) failed: errno %d\n' % ctypes.get_errno())
+        sys.exit(1)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 _sel = selectors.DefaultSelector()
@@ -343,7 +358,7 @@ def _request(req):
 
 
 def main():
-    _become_subreaper()
+    _harden()
     os.set_blocking(0, False)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)

@@ -4,6 +4,7 @@ import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } 
 import { join, posix } from 'node:path'
 import type { LocalConfig } from '../config.ts'
 import type { Confinement } from './limits/createConfinement.ts'
+import { findExecutable } from './findExecutable.ts'
 import { registerProcess } from './processRegistry.ts'
 import type { SandboxOwner } from './Sandbox.ts'
 import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
@@ -20,6 +21,13 @@ export interface SpawnInSessionOptions {
   roBinds?: string[]
   /** Default `['ignore', 'pipe', 'pipe']`. */
   stdio?: StdioOptions
+  /**
+   * Run the program as the pid namespace's init instead of under bubblewrap's own init (the
+   * session agent): bubblewrap's init would hold the program's stdio (the agent's protocol
+   * pipes) where sandboxed code, running as the same uid, could take them (pidfd_getfd), and
+   * code in the namespace cannot stop or kill its init (signals without a handler are ignored).
+   */
+  asPid1?: boolean
 }
 
 /** The sandbox user's uid and gid inside (named `user` in the sandbox's /etc/passwd). */
@@ -94,7 +102,7 @@ export function confinementOf(session: SandboxOwner): Confinement | undefined {
   return (session as SandboxOwner & { confinement?: Confinement }).confinement
 }
 
-function bwrapArgs(config: LocalConfig, session: SandboxOwner, cwd: string, roBinds: string[]): string[] {
+function bwrapArgs(config: LocalConfig, session: SandboxOwner, cwd: string, roBinds: string[], asPid1: boolean): string[] {
   const args = ['--bind', session.rootDir, '/', '--ro-bind', '/usr', '/usr']
   for (const entry of hostEtcEntries()) args.push('--ro-bind-try', entry, entry)
   for (const dir of roBinds) args.push('--ro-bind', dir, dir)
@@ -107,6 +115,7 @@ function bwrapArgs(config: LocalConfig, session: SandboxOwner, cwd: string, roBi
   args.push('--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID), '--cap-drop', 'ALL', '--new-session')
   if (supportsDisableUserns(config.bwrapPath)) args.push('--disable-userns')
   if (config.network) args.push('--share-net')
+  if (asPid1) args.push('--as-pid-1')
   args.push('--chdir', cwd)
   return args
 }
@@ -116,13 +125,13 @@ function shellQuote(s: string): string {
 }
 
 /**
- * The host command around bubblewrap: join the session's cgroups (from a shell that then
- * exec's, so the sandbox is inside them from its first instruction: nothing can fork out
- * before), apply the rlimit fallbacks (prlimit), and drop to the session's host uid (setpriv,
+ * The host command around bubblewrap: close inherited descriptors and join the session's
+ * cgroups (from a shell that then exec's, so the sandbox is inside them from its first
+ * instruction: nothing can fork out before), apply the rlimit fallbacks (prlimit), and drop to the session's host uid (setpriv,
  * when AGB Local is root; bubblewrap then maps that uid to 1000 inside). Each step exec's the
  * next, so the spawned pid is bubblewrap's.
  */
-function confine(config: LocalConfig, c: Confinement | undefined, bwrap: string[]): { command: string; args: string[] } {
+function confine(config: LocalConfig, c: Confinement | undefined, bwrap: string[], keepFds: number): { command: string; args: string[] } {
   const asRoot = config.limitsPlan.asRoot
   if (asRoot && (!c || c.uid === null || !c.setpriv)) {
     throw new Error('AGB Local: refusing to start a sandbox as root: the session has no sandbox user (setpriv missing?)')
@@ -130,11 +139,28 @@ function confine(config: LocalConfig, c: Confinement | undefined, bwrap: string[
   let argv = [config.bwrapPath, ...bwrap]
   if (asRoot) argv = [c!.setpriv, `--reuid=${c!.uid}`, `--regid=${c!.uid}`, '--clear-groups', '--nnp', '--', ...argv]
   if (c?.prlimit.length) argv = [...c.prlimit, ...argv]
-  if (c?.cgroupProcs.length) {
-    const join = c.cgroupProcs.map((file) => `echo $$ > ${shellQuote(file)}`).join(' && ')
-    argv = ['/bin/sh', '-c', `${join} && exec "$@"`, 'agb-local-sandbox', ...argv]
-  }
+  const join = (c?.cgroupProcs ?? []).map((file) => `echo $$ > ${shellQuote(file)} && `).join('')
+  const { shell, closeFds } = launcherShell()
+  argv = [shell, '-c', `${closeFds(keepFds)}${join}exec "$@"`, 'agb-local-sandbox', ...argv]
   return { command: argv[0]!, args: argv.slice(1) }
+}
+
+let launcher: { shell: string; closeFds: (keep: number) => string } | undefined
+/**
+ * The launcher shell and its first step: close every descriptor from `keep` up (the stdio
+ * entries AGB Local passes on purpose, such as a kernel's event pipe on fd 3, stay). Node
+ * passes only those, but a descriptor AGB Local's own parent left open without close-on-exec
+ * (a test harness's pipe, a supervisor's socket) is inherited by every child and bubblewrap
+ * has no option to close it: it would reach the sandbox's init, agent and every command.
+ * bash is used because dash cannot name descriptors above 9 in a redirection.
+ */
+function launcherShell(): { shell: string; closeFds: (keep: number) => string } {
+  if (launcher) return launcher
+  const bash = findExecutable('bash', `${process.env.PATH ?? ''}:/usr/bin:/bin`)
+  launcher = bash
+    ? { shell: bash, closeFds: (keep) => `for f in /proc/$$/fd/*; do n=\${f##*/}; [ "$n" -ge ${keep} ] && eval "exec $n>&-"; done; ` }
+    : { shell: '/bin/sh', closeFds: (keep) => `for n in 3 4 5 6 7 8 9; do [ "$n" -ge ${keep} ] && eval "exec $n>&-"; done; ` }
+  return launcher
 }
 
 /**
@@ -181,7 +207,8 @@ export function launchSpec(config: LocalConfig, session: SandboxOwner, options: 
   const env = sessionEnv(config, session, options.env)
   if (config.isolation === 'bwrap') {
     prepareRoot(session.rootDir, [...hostEtcEntries(), ...roBinds, ...(confinementOf(session)?.cgroupViews.map((v) => v.sandbox) ?? [])])
-    const host = confine(config, confinementOf(session), [...bwrapArgs(config, session, cwd, roBinds), '--', command, ...rest])
+    const keepFds = Math.max(3, Array.isArray(options.stdio) ? options.stdio.length : 3)
+    const host = confine(config, confinementOf(session), [...bwrapArgs(config, session, cwd, roBinds, options.asPid1 === true), '--', command, ...rest], keepFds)
     return { ...host, cwd: undefined, env }
   }
   return { command, args: rest, cwd: hostCwd, env }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,7 +8,7 @@ import { runInNewContext } from 'node:vm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createAgbLocal } from '../../server/index.ts'
 import { resolveSessionPath } from '../../server/sandbox/resolveSessionPath.ts'
-import { localClient, waitFor } from './localClient.ts'
+import { localClient, pidsMatching, waitFor } from './localClient.ts'
 
 // Under bubblewrap (CI installs it), so sandbox paths mean the same to every tool.
 const dataDir = mkdtempSync(join(tmpdir(), 'agb-files-test-'))
@@ -389,43 +390,47 @@ describe('large transfers through the sandbox', () => {
   }, 120_000)
 })
 
-describe('the sandbox agent that performs file operations', () => {
+describe.runIf(process.getuid?.() === 0)('the sandbox agent that performs file operations', () => {
   const logs: string[] = []
   const own = createAgbLocal({ isolation: 'bwrap', log: (line) => logs.push(line) })
   const ownApi = localClient(own)
   afterAll(() => own.close())
-  // The agent's pid inside the sandbox: python with the exact word agb-local-agent in its argv
-  // (pid 1, bubblewrap's init, has it too, as part of its own command line).
-  const FIND_AGENT = `import os\nargv = lambda p: open('/proc/%s/cmdline' % p, 'rb').read().split(b'\\0')\npid = [p for p in os.listdir('/proc') if p.isdigit() and p not in ('1', str(os.getpid())) and b'agb-local-agent' in argv(p) and b'python' in argv(p)[0]][0]\n`
-
-  /** Python that writes `lines` into the agent's output (a copy of its descriptor, as sandboxed code can take one). */
-  const forger = (lines: string) => `${FIND_AGENT}import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.syscall(438, os.pidfd_open(int(pid)), 1, 0)  # pidfd_getfd\nassert fd >= 0, os.strerror(ctypes.get_errno())\nout = os.fdopen(fd, 'wb', buffering=0)\nfor line in ${lines}:\n    out.write(line)\nprint('forged')\n`
+  // Sandboxed code can no longer reach the agent's descriptors or signal it (the agent is its
+  // namespace's non-dumpable init: test/server/attacks/redteamSandbox.test.ts). The host (root)
+  // plays that part here, so the server is still checked never to trust what the agent's
+  // output carries.
+  /** Host pid of the session's agent: python with `agb-local-agent <id>` in its argv. */
+  const agentPid = (id: string) => pidsMatching(`agb-local-agent ${id}`).find((pid) => /python/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0]!))!
+  /** Writes `lines` into the agent's output through a copy of its descriptor (pidfd_getfd). */
+  const forge = async (id: string, lines: string) => {
+    await ownApi.shell(id, 'true') // the agent runs
+    const py = `import ctypes, os, sys\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.syscall(438, os.pidfd_open(int(sys.argv[1])), 1, 0)  # pidfd_getfd\nassert fd >= 0, os.strerror(ctypes.get_errno())\nout = os.fdopen(fd, 'wb', buffering=0)\nfor line in ${lines}:\n    out.write(line)\nprint('forged')\n`
+    return await new Promise<string>((resolve) => execFile('python3', ['-c', py, String(agentPid(id))], (_e, stdout, stderr) => resolve(stdout || stderr)))
+  }
 
   it('ignores lines forged into its output by sandboxed code and keeps answering', async () => {
     const id = await ownApi.createSession()
     const lines = `[b'not json\\n', b'null\\n', b'[1,2]\\n', b'{"op":"fsr","rid":999999,"ok":{}}\\n', b'{"op":"fsp","rid":"x","entries":7}\\n', b'{"op":"fsr","rid":1,"error":"x"}\\n', b'{"op":"fsp","rid":1,"bin":3}\\nabc']`
-    await ownApi.callTool(id, 'write_file', { path: '/tmp/forge.py', content: forger(lines) })
-    const forged = await ownApi.shell(id, 'python3 /tmp/forge.py')
-    expect(forged.stdout, forged.stderr).toBe('forged\n')
+    expect(await forge(id, lines)).toBe('forged\n')
     await ownApi.callTool(id, 'write_file', { path: '/tmp/after.txt', content: 'still here' })
     expect((await ownApi.callTool(id, 'read_file', { path: '/tmp/after.txt' })).text).toBe('still here')
-    expect((await ownApi.callTool(id, 'list_directory', { path: '/tmp' })).text).toBe('[FILE] after.txt\n[FILE] forge.py')
+    expect((await ownApi.callTool(id, 'list_directory', { path: '/tmp' })).text).toBe('[FILE] after.txt')
   })
 
   it.each([['a 9 MB line', `[b'x' * 9000000 + b'\\n']`, '9000000'], ['a 1 GB raw block announced', `[b'{"op":"fsp","rid":1,"bin":1000000000}\\n']`, '1000000000']])(
     'stops a sandbox whose output carries %s (never the agent\'s), and the next file operation gets a new one', async (_what, lines, bytes) => {
       const id = await ownApi.createSession()
-      await ownApi.callTool(id, 'write_file', { path: '/tmp/forge.py', content: forger(lines) })
-      await ownApi.shell(id, 'python3 /tmp/forge.py') // dies with its sandbox
+      await forge(id, lines)
       await waitFor(() => logs.some((l) => l.includes(`wrote a ${bytes}-byte message; stopping it`)))
       expect((await ownApi.callTool(id, 'write_file', { path: '/tmp/new.txt', content: 'new' })).text).toBe('Successfully wrote to /tmp/new.txt')
       expect((await ownApi.callTool(id, 'read_file', { path: '/tmp/new.txt' })).text).toBe('new')
     })
 
-  it('starts again for the next file operation after sandboxed code killed it', async () => {
+  it('starts again for the next file operation after its agent was killed', async () => {
     const id = await ownApi.createSession()
-    await ownApi.callTool(id, 'write_file', { path: '/tmp/kill.py', content: `${FIND_AGENT}os.kill(int(pid), 9)\n` })
-    await ownApi.shell(id, 'python3 /tmp/kill.py')
+    await ownApi.shell(id, 'true')
+    process.kill(agentPid(id), 'SIGKILL')
+    await waitFor(() => logs.some((l) => l.includes(`the sandbox of ${id} stopped`)))
     const after = await ownApi.callTool(id, 'write_file', { path: '/home/user/again.txt', content: 'again' })
     expect(after.text).toBe('Successfully wrote to /home/user/again.txt')
     expect((await ownApi.shell(id, 'cat /home/user/again.txt')).stdout).toBe('again')

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { SessionLimits } from './resolveLimits.ts'
+import type { SessionLimits, TotalLimits } from './resolveLimits.ts'
 
 /** Where AGB Local can create per-session cgroups, or why it cannot. */
 export type CgroupSupport =
@@ -166,11 +166,15 @@ export function removeCgroupDir(dir: string): void {
 }
 
 /**
- * Creates the cgroups of one session with its memory, process and CPU limits.
+ * Creates the cgroups of one session with its memory, process and CPU limits, below this AGB
+ * Local's own parent (`agb-local/<instance>/<name>`), whose memory and pids limits bound all
+ * its sessions together. The parent's limits are (re)written once the session's cgroup exists
+ * below it, so a concurrent release cannot remove the parent in between and have it come back
+ * unlimited.
  * @throws Error when a cgroup cannot be created or a limit cannot be set (the session must not
  * start unconfined)
  */
-export function createSessionCgroup(support: CgroupSupport, name: string, limits: SessionLimits): SessionCgroup {
+export function createSessionCgroup(support: CgroupSupport, name: string, limits: SessionLimits, totals: TotalLimits, instance: string): SessionCgroup {
   const dirs: string[] = []
   const procsFiles: string[] = []
   const views: Array<{ host: string; sandbox: string }> = []
@@ -178,12 +182,13 @@ export function createSessionCgroup(support: CgroupSupport, name: string, limits
   const remove = () => {
     for (const dir of dirs) {
       removeCgroupDir(dir)
-      // The shared parent goes too once empty: nothing of ours stays in a cgroup we were put
-      // in. (v2 keeps it: its subtree_control was set up once, at start.)
-      if (support.version !== 1) continue
-      try {
-        rmdirSync(join(dir, '..'))
-      } catch {}
+      // The parents go too once empty: nothing of ours stays in a cgroup we were put in. (v2
+      // keeps agb-local: its subtree_control was set up once, at start.)
+      for (const parent of support.version === 1 ? [join(dir, '..'), join(dir, '..', '..')] : [join(dir, '..')]) {
+        try {
+          rmdirSync(parent)
+        } catch {}
+      }
     }
   }
   /** mkdir -p, again if a concurrent release removed the empty parent in between. */
@@ -199,31 +204,45 @@ export function createSessionCgroup(support: CgroupSupport, name: string, limits
     if (support.version === 1) {
       const make = (root: string | null, controller: string) => {
         if (!root) return null
-        const dir = join(root, PARENT, name)
+        const dir = join(root, PARENT, instance, name)
         mkdirRetry(dir)
         dirs.push(dir)
         procsFiles.push(join(dir, 'cgroup.procs'))
         views.push({ host: dir, sandbox: `/sys/fs/cgroup/${controller}` })
         return dir
       }
-      const memory = limits.memory !== null ? make(support.memory, 'memory') : null
-      if (memory) {
+      const memory = limits.memory !== null || totals.memory !== null ? make(support.memory, 'memory') : null
+      if (memory && totals.memory !== null) {
+        const parent = join(memory, '..')
+        write(parent, 'memory.limit_in_bytes', totals.memory)
+        if (existsSync(join(parent, 'memory.memsw.limit_in_bytes'))) write(parent, 'memory.memsw.limit_in_bytes', totals.memory)
+      }
+      if (memory && limits.memory !== null) {
         write(memory, 'memory.limit_in_bytes', limits.memory!)
         // Without this, a swap-enabled host would let the session use swap beyond the limit.
         if (existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) write(memory, 'memory.memsw.limit_in_bytes', limits.memory!)
         oomFile = join(memory, 'memory.oom_control')
       }
-      const pids = limits.processes !== null ? make(support.pids, 'pids') : null
-      if (pids) write(pids, 'pids.max', limits.processes!)
+      const pids = limits.processes !== null || totals.processes !== null ? make(support.pids, 'pids') : null
+      if (pids && totals.processes !== null) write(join(pids, '..'), 'pids.max', totals.processes)
+      if (pids && limits.processes !== null) write(pids, 'pids.max', limits.processes)
       const cpu = limits.cpus !== null ? make(support.cpu, 'cpu') : null
       if (cpu) {
         write(cpu, 'cpu.cfs_period_us', CPU_PERIOD_US)
         write(cpu, 'cpu.cfs_quota_us', Math.max(1000, Math.round(limits.cpus! * CPU_PERIOD_US)))
       }
     } else if (support.version === 2) {
-      const dir = join(support.base, name)
-      mkdirSync(dir)
+      const parent = join(support.base, instance)
+      const dir = join(parent, name)
+      mkdirRetry(dir)
       dirs.push(dir)
+      // Controllers reach the session's cgroup only when its parent enables them.
+      write(parent, 'cgroup.subtree_control', '+memory +pids +cpu')
+      if (totals.memory !== null) {
+        write(parent, 'memory.max', totals.memory)
+        if (existsSync(join(parent, 'memory.swap.max'))) write(parent, 'memory.swap.max', 0)
+      }
+      if (totals.processes !== null) write(parent, 'pids.max', totals.processes)
       procsFiles.push(join(dir, 'cgroup.procs'))
       views.push({ host: dir, sandbox: '/sys/fs/cgroup' })
       if (limits.memory !== null) {

@@ -21,14 +21,17 @@ interface OwnerRecord {
 async function cleanSession(dir: string, record: OwnerRecord): Promise<void> {
   for (const cgroup of record.cgroups ?? []) {
     // Only our own naming: never act on a path an edited owner file points elsewhere.
-    if (!/\/agb-local\/(session|probe)-[0-9a-f]+$/.test(cgroup)) continue
+    if (!/\/agb-local\/(i-[0-9a-f]+\/)?(session|probe)-[0-9a-f]+$/.test(cgroup)) continue
     removeCgroupDir(cgroup)
-    // The shared agb-local parent, once empty (v1 only: a v2 parent carries the subtree_control
-    // that live AGB Locals rely on).
-    if (existsSync(join(dirname(cgroup), 'cgroup.subtree_control'))) continue
-    try {
-      rmdirSync(dirname(cgroup))
-    } catch {}
+    // Its AGB Local's own parent once empty, then the shared agb-local parent (v1 only: a v2
+    // agb-local carries the subtree_control that live AGB Locals rely on).
+    const parents = /\/i-[0-9a-f]+\/[^/]+$/.test(cgroup) ? [dirname(cgroup), dirname(dirname(cgroup))] : [dirname(cgroup)]
+    for (const parent of parents) {
+      if (parent.endsWith('/agb-local') && existsSync(join(parent, 'cgroup.subtree_control'))) continue
+      try {
+        rmdirSync(parent)
+      } catch {}
+    }
   }
   await unmountBelow(dir)
   if (typeof record.uid === 'number') releaseSandboxUid(record.uid)

@@ -75,7 +75,7 @@ export async function createConfinement(plan: LimitsPlan, id: string, dir: strin
     }
     if (plan.cgroups.version) {
       try {
-        cgroup = createSessionCgroup(plan.cgroups, id, plan.limits)
+        cgroup = createSessionCgroup(plan.cgroups, id, plan.limits, plan.totals, plan.instance)
       } catch (e) {
         throw new ConfinementError('cgroups', (e as Error).message)
       }

@@ -1,13 +1,22 @@
 import { findExecutable } from '../findExecutable.ts'
 import { detectCgroups } from './cgroups.ts'
 import type { CgroupSupport } from './cgroups.ts'
-import { formatBytes, resolveLimits } from './resolveLimits.ts'
-import type { LimitsOption, SessionLimits } from './resolveLimits.ts'
+import { randomBytes } from 'node:crypto'
+import { totalmem } from 'node:os'
+import { formatBytes, resolveLimits, resolveTotals } from './resolveLimits.ts'
+import type { LimitsOption, SessionLimits, TotalLimits } from './resolveLimits.ts'
 import { diskTools } from './sessionDisk.ts'
 
 /** How each limit is enforced for every session of one AGB Local. */
 export interface LimitsPlan {
   limits: SessionLimits
+  /** Limits of all sessions together: the memory and pids limits of this AGB Local's parent cgroup. */
+  totals: TotalLimits
+  /**
+   * Name of this AGB Local's own parent cgroup (below `agb-local`), which carries `totals`:
+   * each AGB Local running side by side has its own.
+   */
+  instance: string
   /** AGB Local runs as root: each session gets a host uid of its own (setpriv). */
   asRoot: boolean
   /** setpriv's path when `asRoot`. */
@@ -36,10 +45,11 @@ function cores(n: number): string {
  */
 export function planLimits(option: LimitsOption | false | undefined, isolation: 'bwrap' | 'none', log: (line: string) => void): LimitsPlan {
   const limits = resolveLimits(option)
+  const totals = resolveTotals(option, limits, totalmem())
   const asRoot = process.getuid?.() === 0
   const setpriv = asRoot ? (findExecutable('setpriv', `${process.env.PATH ?? ''}:/usr/bin:/bin`) ?? '') : ''
   const off = Object.values(limits).every((v) => v === null)
-  const plan: LimitsPlan = { limits, asRoot, setpriv, cgroups: { version: null, reason: 'limits are off' }, disk: null, rlimits: [], prlimit: '', summary: '' }
+  const plan: LimitsPlan = { limits, totals, instance: `i-${randomBytes(6).toString('hex')}`, asRoot, setpriv, cgroups: { version: null, reason: 'limits are off' }, disk: null, rlimits: [], prlimit: '', summary: '' }
   if (isolation === 'none') {
     plan.summary = "Limits per session: none (isolation 'none': sessions are plain host processes, not isolated and not limited)"
     log(plan.summary)
@@ -58,6 +68,10 @@ export function planLimits(option: LimitsOption | false | undefined, isolation: 
   const how = [c.version ? `cgroup v${c.version}` : '', plan.disk === 'ext4' ? 'disk image' : ''].filter(Boolean).join(', ')
   plan.summary = off ? 'Limits per session: none (limits: false)' : `Limits per session: ${parts.join(', ')}${how ? ` (${how})` : ''}`
   log(plan.summary)
+  const together = [c.version === 2 || (c.version === 1 && c.memory) ? totals.memory : null, c.version === 2 || (c.version === 1 && c.pids) ? totals.processes : null]
+  if (!off && together.some((v) => v !== null)) {
+    log(`Limits of all sessions together: memory ${together[0] === null ? 'unlimited' : formatBytes(together[0])}, processes ${together[1] ?? 'unlimited'} (cgroup v${c.version})`)
+  } else if (!off) log('WARNING: no limit on all sessions together (it needs cgroups): many sessions at their own limits can exhaust the host')
   if (weak.length) log(`WARNING: ${c.version ? '' : `cgroups unavailable (${c.reason}); `}limits enforced by rlimits instead: ${weak.join(', ')}`)
   return plan
 }

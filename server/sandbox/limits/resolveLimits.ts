@@ -8,6 +8,19 @@ export interface LimitsOption {
   cpus?: number
   /** Disk space of the session's files (`/home/user`, `/tmp`, ...): bytes or a size. Default 2 GiB. */
   disk?: number | string
+  /**
+   * Memory of all sessions of this AGB Local together: bytes or a size. Default 75% of the
+   * host's memory (so many sessions at their own limit cannot exhaust the host).
+   */
+  totalMemory?: number | string
+  /** Processes and threads of all sessions together. Default 8 × `processes`, at least 4096. */
+  totalProcesses?: number
+}
+
+/** Limits of all sessions of one AGB Local together, with defaults applied; `null` = not limited. */
+export interface TotalLimits {
+  memory: number | null
+  processes: number | null
 }
 
 /** Limits with defaults applied; `null` = not limited. */
@@ -55,6 +68,27 @@ export function resolveLimits(option: LimitsOption | false | undefined): Session
     processes: o.processes === undefined ? DEFAULT_LIMITS.processes : positive(o.processes, 'processes', true),
     cpus: o.cpus === undefined ? DEFAULT_LIMITS.cpus : positive(o.cpus, 'cpus', false),
     disk: o.disk === undefined ? DEFAULT_LIMITS.disk : parseSize(o.disk, 'disk'),
+  }
+}
+
+/** 75% of the host's memory, rounded down to whole GiB (MiB on a small host). */
+function defaultTotalMemory(hostMemory: number): number {
+  const unit = hostMemory * 0.75 >= 4 * GIB ? GIB : 1024 ** 2
+  return Math.max(unit, Math.floor((hostMemory * 0.75) / unit) * unit)
+}
+
+/**
+ * The limits of all sessions together (see {@link LimitsOption.totalMemory}); `false` turns
+ * them off with the rest.
+ * @param hostMemory the host's memory in bytes (`os.totalmem()`)
+ * @throws TypeError when a value is not a positive size/number
+ */
+export function resolveTotals(option: LimitsOption | false | undefined, limits: SessionLimits, hostMemory: number): TotalLimits {
+  if (option === false) return { memory: null, processes: null }
+  const o = option ?? {}
+  return {
+    memory: o.totalMemory === undefined ? defaultTotalMemory(hostMemory) : parseSize(o.totalMemory, 'totalMemory'),
+    processes: o.totalProcesses === undefined ? Math.max(4096, 8 * (limits.processes ?? 512)) : positive(o.totalProcesses, 'totalProcesses', true),
   }
 }
 
