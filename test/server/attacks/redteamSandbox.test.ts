@@ -74,14 +74,16 @@ for p in os.listdir('/proc'):
     except OSError as e:
         r['fds'] = e.strerror
     found[p] = r
-print(json.dumps(found))
+# The agent's commands are ordinary processes again (execve resets the flag): dumpable.
+print(json.dumps({'found': found, 'dumpable': libc.prctl(3, 0, 0, 0, 0)}))
 `
 
   it('refuses ptrace, pidfd_getfd and /proc/<pid>/fd on the agent (and on any init holding its pipes)', async () => {
     const id = await api.createSession()
     await api.callTool(id, 'write_file', { path: '/tmp/probe.py', content: PROBE })
     const res = await api.shell(id, 'python3 /tmp/probe.py')
-    const found = JSON.parse(res.stdout) as Record<string, { ptrace: number; ptrace_errno: number; getfd: number[]; getfd_errno: number; fds: string[] | string }>
+    const { found, dumpable } = JSON.parse(res.stdout) as { dumpable: number; found: Record<string, { ptrace: number; ptrace_errno: number; getfd: number[]; getfd_errno: number; fds: string[] | string }> }
+    expect(dumpable).toBe(1) // PR_GET_DUMPABLE of the command itself
     expect(Object.keys(found).length, res.stderr).toBeGreaterThan(0)
     for (const [pid, r] of Object.entries(found)) {
       expect({ pid, ptrace: r.ptrace, getfd: r.getfd, fds: r.fds }).toEqual({ pid, ptrace: -1, getfd: [-1, -1, -1], fds: 'Permission denied' })
