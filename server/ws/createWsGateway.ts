@@ -38,6 +38,8 @@ interface Connection {
   session: Session
   /** Runs this socket started, by invocation id. */
   runs: Map<string, AbortController>
+  /** Set while more than SLOW_WS_BUFFERED_BYTES wait unsent: checks again after SLOW_WS_MS. */
+  slow?: NodeJS.Timeout
 }
 
 const MAX_RECORDED = 1000
@@ -45,11 +47,17 @@ const DEFAULT_TIMEOUT_S = 60
 /** A client that does not answer a close frame is cut off after this long. */
 const CLOSE_GRACE_MS = 2000
 /**
- * Frames a socket may have queued and unsent (its client not reading) before it is closed:
- * the queue lives in the server's memory, and sandboxed code writes far faster than a stalled
- * client reads.
+ * Frames a socket may have queued and unsent (its client not reading): the queue lives in the
+ * server's memory, and sandboxed code writes far faster than a stalled client reads. Past
+ * {@link SLOW_WS_BUFFERED_BYTES} for {@link SLOW_WS_MS} (a slow link still catches up with a
+ * run's 32 MiB of results), or past {@link MAX_WS_BUFFERED_BYTES} at any moment, the socket is
+ * closed and its runs cancelled.
  */
-export const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024
+export const SLOW_WS_BUFFERED_BYTES = 16 * 1024 * 1024
+/** See {@link SLOW_WS_BUFFERED_BYTES}. */
+export const SLOW_WS_MS = 10_000
+/** See {@link SLOW_WS_BUFFERED_BYTES}. */
+export const MAX_WS_BUFFERED_BYTES = 64 * 1024 * 1024
 /** Close code for a client that stopped reading (1008: policy violation), with a reason saying so. */
 const TOO_SLOW = 1008
 
@@ -88,9 +96,14 @@ export function createWsGateway(deps: WsGatewayDeps): WsGateway {
     if (conn.ws.readyState !== conn.ws.OPEN) return
     // A client that does not read what it asked for: its runs are cancelled and the socket
     // closed, rather than output piling up here (output is never silently dropped mid-stream).
-    const unsent = conn.ws.bufferedAmount
-    if (unsent > MAX_WS_BUFFERED_BYTES) {
-      return close(conn, TOO_SLOW, `client too slow: ${Math.round(unsent / 1024 / 1024)} MiB unsent; its runs were cancelled`)
+    const tooSlow = () => close(conn, TOO_SLOW, `client too slow: ${Math.round(conn.ws.bufferedAmount / 1024 / 1024)} MiB unsent; its runs were cancelled`)
+    if (conn.ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) return tooSlow()
+    if (conn.ws.bufferedAmount > SLOW_WS_BUFFERED_BYTES && !conn.slow) {
+      conn.slow = setTimeout(() => {
+        conn.slow = undefined
+        if (conn.ws.readyState === conn.ws.OPEN && conn.ws.bufferedAmount > SLOW_WS_BUFFERED_BYTES) tooSlow()
+      }, SLOW_WS_MS)
+      conn.slow.unref()
     }
     conn.ws.send(JSON.stringify(frame))
   }
@@ -160,6 +173,7 @@ export function createWsGateway(deps: WsGatewayDeps): WsGateway {
     ws.on('message', (raw, isBinary) => onMessage(conn, raw, isBinary))
     ws.on('error', () => {}) // 'close' follows
     ws.on('close', () => {
+      clearTimeout(conn.slow)
       connections.delete(conn)
       for (const run of conn.runs.values()) run.abort() // nobody is listening any more
     })

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { Interface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAgbLocal, serve } from '../../../server/index.ts'
 import { openWs } from '../wsClient.ts'
 
 // Attacks on the memory of AGB Local itself (not the session's: that one has its cgroup
@@ -166,7 +167,7 @@ describe('streamed run_code over the session WebSocket', () => {
     await release(session.sessionId)
   }, 120_000)
 
-  it('a client that stops reading is closed once 16 MiB wait unsent, and its run is cancelled', async () => {
+  it('a client that stops reading is closed once 16 MiB wait unsent for 10 s, and its run is cancelled', async () => {
     const session = await newSession()
     const client = await openWs(session.wsUrl, session.token)
     const socket = (client.ws as unknown as { _socket: { pause(): void } })._socket
@@ -184,9 +185,10 @@ describe('streamed run_code over the session WebSocket', () => {
     const seconds = (performance.now() - started) / 1000
     socket.resume()
     const closeCode = await Promise.race([client.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))])
-    rows.push({ attack: 'WebSocket client stops reading; its run emits 30 MiB', outcome: `run cancelled, next run after ${seconds.toFixed(1)} s, socket closed (${closeCode} ${await Promise.race([reason, ''])}); server grew ${growthMiB} MiB` })
+    rows.push({ attack: 'WebSocket client stops reading; its run emits 30 MiB, then prints', outcome: `run cancelled, next run after ${seconds.toFixed(1)} s, socket closed (${closeCode} ${await Promise.race([reason, ''])}); server grew ${growthMiB} MiB` })
     expect(next.stdout).toEqual(['next\n'])
-    expect(seconds).toBeLessThan(25) // not the flooding run's 120 s timeout
+    expect(seconds).toBeGreaterThan(9) // a slow link gets 10 s to catch up
+    expect(seconds).toBeLessThan(40) // not the flooding run's 120 s timeout
     // The close frame waits behind the unsent frames: a client that reads again within the
     // 2 s grace sees it, else the cut-off connection (1006).
     if (closeCode === 1008) expect(await reason).toMatch(/^client too slow: \d+ MiB unsent; its runs were cancelled$/)
@@ -194,6 +196,29 @@ describe('streamed run_code over the session WebSocket', () => {
     expect(growthMiB).toBeLessThan(200)
     await release(session.sessionId)
   }, 120_000)
+
+  it('a client that stops reading is closed at once when 64 MiB wait unsent', async () => {
+    const local = createAgbLocal()
+    const server = await serve(local)
+    try {
+      const res = await fetch(`${server.url}/mcp/createSession?imageId=agb-code-space-1`, { method: 'POST', headers: { authorization: `Bearer ${local.apiKey}`, 'content-type': 'application/json' }, body: '{}' })
+      const session = (await res.json()).data as { sessionId: string; wsUrl: string; token: string }
+      const client = await openWs(session.wsUrl, session.token)
+      ;(client.ws as unknown as { _socket: { pause(): void } })._socket.pause()
+      // Three runs of 30 MiB of results each: 90 MiB for a client that reads nothing.
+      const code = "import os, json\nline = (json.dumps({'type': 'result', 'isMainResult': False, 'data': {'image/png': 'A' * (1 << 20)}}) + '\\n').encode()\nfor i in range(30): os.write(3, line)"
+      const started = performance.now()
+      for (let i = 0; i < 3; i++) client.run(code, 'python', 60)
+      while (local.openSockets(session.sessionId) && performance.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 100))
+      const seconds = (performance.now() - started) / 1000
+      rows.push({ attack: 'WebSocket client stops reading; 3 runs emit 90 MiB', outcome: `socket closed after ${seconds.toFixed(1)} s` })
+      expect(local.openSockets(session.sessionId)).toBe(0)
+      expect(seconds).toBeLessThan(9.5) // before the 10 s a slow client gets: the 64 MiB bound
+    } finally {
+      await server.close()
+      await local.close()
+    }
+  }, 60_000)
 })
 
 describe('read_multiple_files', () => {
