@@ -47,10 +47,18 @@ async function readBody(req: Request, limit: number): Promise<Uint8Array | typeo
   if (!req.body) return EMPTY
   const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length
-    if (size > limit) return TOO_LARGE // leaving the loop cancels the stream
-    chunks.push(chunk)
+  const reader = req.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.length
+    if (size > limit) {
+      // Cancel without waiting: a cancel of one branch of a tee'd body (the console keeps a
+      // clone) settles only once the other branch is cancelled too, after this answer.
+      void reader.cancel().catch(() => {})
+      return TOO_LARGE
+    }
+    chunks.push(value)
   }
   if (chunks.length === 1) return chunks[0]!
   const all = new Uint8Array(size)
