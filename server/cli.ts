@@ -17,8 +17,8 @@ const DEV_API_KEY = 'akm-local-dev'
 
 const USAGE = `Usage: agb-local [--port <n>] [--host <addr>] [--api-key <key>] [--data-dir <dir>] [--images <id,id>]
   [--fault <spec>]... [--isolation auto|bwrap|none] [--no-network] [--max-sessions <n>] [--idle-timeout <s>]
-  [--max-lifetime <s>] [--max-body-bytes <n>] [--max-output-bytes <n>] [--max-object-bytes <n>]
-  [--max-connections <n>] [--max-sockets <n>] [--max-sockets-per-session <n>] [--request-timeout <s>] [--allowed-host <name>]...
+  [--max-lifetime <s>] [--max-body-bytes <n>] [--max-output-bytes <n>] [--max-result-bytes <n>] [--max-object-bytes <n>]
+  [--max-connections <n>] [--max-unsent-bytes <n>] [--max-sockets <n>] [--max-sockets-per-session <n>] [--request-timeout <s>] [--allowed-host <name>]...
   [--no-console] [--allow-sandbox-callers]
 ${LIMIT_FLAGS_USAGE}
   --port      default ${DEFAULT_PORT}; 0 picks a free port
@@ -58,6 +58,8 @@ const { values } = (() => {
         'max-lifetime': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'max-output-bytes': { type: 'string' },
+        'max-result-bytes': { type: 'string' },
+        'max-unsent-bytes': { type: 'string' },
         'max-object-bytes': { type: 'string' },
         'max-connections': { type: 'string' },
         'max-sockets': { type: 'string' },
@@ -112,6 +114,8 @@ try {
     ...(values['max-lifetime'] !== undefined ? { maxLifetime: number(values['max-lifetime'], 'max-lifetime') } : {}),
     ...(values['max-body-bytes'] !== undefined ? { maxBodyBytes: number(values['max-body-bytes'], 'max-body-bytes') } : {}),
     ...(values['max-output-bytes'] !== undefined ? { maxOutputBytes: number(values['max-output-bytes'], 'max-output-bytes') } : {}),
+    ...(values['max-result-bytes'] !== undefined ? { maxResultBytes: number(values['max-result-bytes'], 'max-result-bytes') } : {}),
+    ...(values['max-unsent-bytes'] !== undefined ? { maxUnsentBytes: number(values['max-unsent-bytes'], 'max-unsent-bytes') } : {}),
     ...(values['max-object-bytes'] !== undefined ? { maxObjectBytes: number(values['max-object-bytes'], 'max-object-bytes') } : {}),
     ...(values['max-connections'] !== undefined ? { maxConnections: number(values['max-connections'], 'max-connections') } : {}),
     ...(values['max-sockets'] !== undefined ? { maxSockets: number(values['max-sockets'], 'max-sockets') } : {}),

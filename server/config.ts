@@ -36,6 +36,7 @@ export interface LocalConfig {
   maxSockets: number
   maxObjectBytes: number
   requestTimeoutMs: number
+  maxUnsentBytes: number
   /** Lower-cased, loopback names not included (they are always allowed). */
   allowedHosts: string[]
   /** Calls from AGB Local's own sandboxes are served (see AgbLocalOptions.allowSandboxCallers). */
@@ -79,6 +80,7 @@ export function resolveConfig(options: AgbLocalOptions = {}): LocalConfig {
     maxSockets: options.maxSockets ?? 128,
     maxObjectBytes: options.maxObjectBytes ?? 1024 * 1024 * 1024,
     requestTimeoutMs: Math.min((options.requestTimeout ?? 30) * 1000, MAX_TIMER_MS),
+    maxUnsentBytes: options.maxUnsentBytes ?? 256 * 1024 * 1024,
     allowedHosts: (options.allowedHosts ?? []).map((name) => String(name).trim().toLowerCase().replace(/^\[|\]$/g, '')).filter(Boolean),
     allowSandboxCallers: options.allowSandboxCallers === true,
     limitsPlan,

@@ -47,7 +47,7 @@ export function createAgbLocal(options: AgbLocalOptions = {}): AgbLocal {
     handleUpgrade: (req, socket, head) => {
       if (!cdp.handleUpgrade(req, socket, head)) gateway.handleUpgrade(req, socket, head)
     },
-    servePolicy: Object.freeze({ maxConnections: config.maxConnections, requestTimeoutMs: config.requestTimeoutMs, allowedHosts: Object.freeze([...config.allowedHosts]), allowSandboxCallers: config.allowSandboxCallers }),
+    servePolicy: Object.freeze({ maxConnections: config.maxConnections, requestTimeoutMs: config.requestTimeoutMs, maxUnsentBytes: config.maxUnsentBytes, allowedHosts: Object.freeze([...config.allowedHosts]), allowSandboxCallers: config.allowSandboxCallers }),
     openSockets: (sessionId) => gateway.openSockets(sessionId),
     dropSockets: (sessionId) => gateway.dropSockets(sessionId),
     consoleLink: (baseUrl) => {

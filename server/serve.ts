@@ -9,6 +9,8 @@ import { CORS_HEADERS, fail } from './http/envelope.ts'
 import { peerOwner } from './http/peerOwner.ts'
 import type { PeerOwner } from './http/peerOwner.ts'
 import { requestBody } from './http/requestBody.ts'
+import { createUnsentAnswers } from './http/createUnsentAnswers.ts'
+import type { UnsentAnswers } from './http/createUnsentAnswers.ts'
 import { SANDBOX_UID_BASE } from './sandbox/limits/sandboxUids.ts'
 import type { AgbLocal, ServePolicy } from './types.ts'
 
@@ -30,6 +32,8 @@ export interface Server {
 }
 
 const DEFAULT_POLICY: ServePolicy = { maxConnections: 512, requestTimeoutMs: 30_000, allowedHosts: [] }
+/** Default of {@link ServePolicy.maxUnsentBytes}. */
+const MAX_UNSENT_BYTES = 256 * 1024 * 1024
 /**
  * Idle keep-alive connections: answers advertise `Keep-Alive: timeout=5`, and clients that
  * honour it stop reusing a connection after 3 s (undici: the hint minus 2 s); the server closes
@@ -122,8 +126,22 @@ function lingerAfterAnswer(req: IncomingMessage): void {
   }
 }
 
-async function writeResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
-  if (res.headersSent || res.destroyed) return void (await response.body?.cancel().catch(() => {})) // already answered (408)
+/**
+ * Not async, and `response` is not kept: a body made from a string (every JSON answer) holds
+ * that string until its stream ends, and so does the Response itself. The body is read to its
+ * end as soon as its bytes are handed to the connection, so an answer waiting for its client
+ * is held once (the bytes), not twice.
+ */
+function writeResponse(req: IncomingMessage, res: ServerResponse, response: Response, answers: UnsentAnswers): Promise<void> {
+  try {
+    return startResponse(req, res, response, answers)
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
+function startResponse(req: IncomingMessage, res: ServerResponse, response: Response, answers: UnsentAnswers): Promise<void> {
+  if (res.headersSent || res.destroyed) return Promise.resolve(response.body?.cancel().catch(() => {})).then(() => {}) // already answered (408)
   const headers: Record<string, string | string[]> = {}
   response.headers.forEach((value, name) => {
     headers[name] = value
@@ -139,10 +157,20 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   } else if (!headers.connection) headers['keep-alive'] = KEEP_ALIVE_ADVERTISED // replaces Node's own
   if (response.statusText) res.writeHead(response.status, response.statusText, headers)
   else res.writeHead(response.status, headers) // Node fills in the standard reason phrase
-  if (!response.body) return void res.end()
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (res.destroyed) break // client gone: leaving the loop cancels the body stream
-    if (!res.write(chunk)) {
+  if (!response.body) return Promise.resolve(void res.end())
+  return pump(res, response.body as unknown as AsyncIterable<Uint8Array>, answers)
+}
+
+/**
+ * Copies a body to the connection. It waits for the client before writing the next chunk, not
+ * after writing one: a body of one chunk (a string) is then read to its end at once, and its
+ * string freed, while the bytes wait for the client (counted in `answers`, which closes the
+ * connection if the client takes none of them for requestTimeout, or when too many wait).
+ */
+async function pump(res: ServerResponse, body: AsyncIterable<Uint8Array>, answers: UnsentAnswers): Promise<void> {
+  for await (const chunk of body) {
+    // Asked now, not when the last chunk was written: the drain may have come meanwhile.
+    if (res.writableNeedDrain) {
       await new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done)
@@ -153,6 +181,8 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
         res.once('close', done)
       })
     }
+    if (res.destroyed) break // client gone (or cut off): leaving the loop cancels the body stream
+    answers.write(res, chunk)
   }
   res.end()
 }
@@ -167,6 +197,10 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
  * request bodies are never buffered, only read when a route that passed authentication reads
  * them; at most `maxConnections` connections are served (more get 503); headers must arrive
  * within `requestTimeout` and a body may not pause longer (else 408 and the connection closes).
+ * Answers are bounded too: a connection whose client takes none of its answer for
+ * `requestTimeout` is closed, and when more than `maxUnsentBytes` (default 256 MiB) of answers
+ * wait for their clients over all connections, connections are closed (the one whose client
+ * has gone longest without reading first), so clients that never read cannot fill its memory.
  *
  * Calls from AGB Local's own sandboxes are refused (403 `AccessDenied`, whatever key they show,
  * WebSocket upgrades included; only the static `/local/test-page` is served) unless `allowSandboxCallers`: a connection's peer socket is
@@ -184,6 +218,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
   const policy = local.servePolicy ?? DEFAULT_POLICY
   const timeoutMs = policy.requestTimeoutMs
   const checkHost = createHostCheck(policy.allowedHosts, host)
+  const answers = createUnsentAnswers(timeoutMs, policy.maxUnsentBytes ?? MAX_UNSENT_BYTES)
   const hostRefusal = (given: string | undefined) =>
     `Host ${JSON.stringify(given ?? '')} is not served: AGB Local answers loopback names (localhost, 127.0.0.1, [::1]) ` +
     'and the names in its allowedHosts option (--allowed-host); this refusal protects it from DNS rebinding'
@@ -206,7 +241,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
     res.once('close', () => {
       if (!res.writableFinished) abort.abort() // client went away mid-request
     })
-    const send = (response: Response) => writeResponse(req, res, response).catch(() => res.destroy())
+    const send = (response: Response) => writeResponse(req, res, response, answers).catch(() => res.destroy())
     if (sockets.get(req.socket)?.sandbox && !isSandboxPage(req)) return void send(envelope(403, 'AccessDenied', SANDBOX_REFUSAL, { connection: 'close' }))
     if (sockets.get(req.socket)?.overCap) {
       return void send(envelope(503, 'ServiceUnavailable', `AGB Local has ${policy.maxConnections} connections open (its maxConnections): retry later`, { 'retry-after': '1', connection: 'close' }))
@@ -230,7 +265,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
     }
     Promise.resolve()
       .then(() => local.handler(new Request(new URL(req.url ?? '/', origin), init)))
-      .then((response) => writeResponse(req, res, response))
+      .then((response) => writeResponse(req, res, response, answers))
       .catch((e: unknown) => {
         if (isDroppedConnection(e)) return void req.socket.destroy() // injected 'drop' fault
         if (!res.headersSent) {
@@ -349,6 +384,7 @@ export async function serve(local: AgbLocal, opts: ServeOptions = {}): Promise<S
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        answers.stop()
         server.close(() => resolve())
         server.closeAllConnections()
         for (const socket of upgraded) socket.destroy()

@@ -69,9 +69,18 @@ export interface AgbLocalOptions {
   /**
    * Seconds a client of `serve()` has to send a request's headers, and the longest pause allowed
    * between two parts of a body AGB Local is reading. A slower sender gets HTTP 408 and its
-   * connection is closed. Default 30.
+   * connection is closed. Default 30. A client that takes none of its answer for this long
+   * also has its connection closed.
    */
   requestTimeout?: number
+  /**
+   * Bytes of answers `serve()` holds for clients that have not read them yet, over all
+   * connections: past it, connections are closed (the one whose client has gone longest
+   * without reading first) until the total is under it again, so clients that never read their
+   * answers cannot fill AGB Local's memory. Keep it well above the largest answer (a `read_file` of a
+   * 31 MiB file answers about 32 MiB). Default 256 MiB.
+   */
+  maxUnsentBytes?: number
   /**
    * Host names `serve()` answers besides the loopback ones (`localhost`, `*.localhost`,
    * `127.0.0.1`, any `127.x.x.x`, `[::1]`), which are always allowed: a request whose `Host`
@@ -186,6 +195,8 @@ export interface ServePolicy {
   readonly maxConnections: number
   /** See {@link AgbLocalOptions.requestTimeout}, in milliseconds. */
   readonly requestTimeoutMs: number
+  /** See {@link AgbLocalOptions.maxUnsentBytes}. Default 256 MiB. */
+  readonly maxUnsentBytes?: number
   /** See {@link AgbLocalOptions.allowedHosts}, lower-cased. */
   readonly allowedHosts: readonly string[]
   /** See {@link AgbLocalOptions.allowSandboxCallers}. Default `false`. */

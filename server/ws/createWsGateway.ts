@@ -58,6 +58,13 @@ export const SLOW_WS_BUFFERED_BYTES = 16 * 1024 * 1024
 export const SLOW_WS_MS = 10_000
 /** See {@link SLOW_WS_BUFFERED_BYTES}. */
 export const MAX_WS_BUFFERED_BYTES = 64 * 1024 * 1024
+/**
+ * Runs one socket may have started and not yet finished (running or waiting for their kernel):
+ * each waiting run holds its code and a place in the session's queue, so a client sending run
+ * frames in a loop would otherwise pile them up without end. One more is answered with a
+ * `phase:'error'` frame and not run.
+ */
+export const MAX_WS_RUNS = 16
 /** Close code for a client that stopped reading (1008: policy violation), with a reason saying so. */
 const TOO_SLOW = 1008
 
@@ -164,6 +171,9 @@ export function createWsGateway(deps: WsGatewayDeps): WsGateway {
     if (data.mode !== 'stream') return protocolError(conn, invocationId, target, `unsupported mode ${JSON.stringify(data.mode)}: expected stream or cancel`)
     if (conn.runs.has(invocationId)) return protocolError(conn, invocationId, target, `invocation ${invocationId} is already running`)
     if (conn.session.status !== 'RUNNING') return protocolError(conn, invocationId, target, 'session not found')
+    if (conn.runs.size >= MAX_WS_RUNS) {
+      return protocolError(conn, invocationId, target, `too many runs: this WebSocket has ${conn.runs.size} runs started and not finished (at most ${MAX_WS_RUNS}); wait for one to end, or cancel one`)
+    }
     startRun(conn, invocationId, target, isObject(data.params) ? data.params : {})
   }
 
