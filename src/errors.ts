@@ -63,15 +63,15 @@ const BRAND = Symbol.for('agb-micro.error')
 export class AgbError extends Error {
   override readonly name = 'AgbError'
   /** What went wrong, see {@link AgbErrorCode}. */
-  readonly code: AgbErrorCode
+  declare readonly code: AgbErrorCode
   /** The service's request id, when known. */
-  readonly requestId?: string
+  declare readonly requestId?: string
   /** HTTP status of the response (`0` when there was none). */
-  readonly status?: number
+  declare readonly status?: number
   /** The service's own error code, e.g. `AccessDenied`. */
-  readonly apiCode?: string
+  declare readonly apiCode?: string
   /** Whether repeating the same call may succeed. */
-  readonly retryable: boolean
+  declare readonly retryable: boolean
 
   constructor(code: AgbErrorCode, message: string, details: AgbErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })

@@ -19,8 +19,6 @@ export interface ToolOutput {
   answer: Answer
 }
 
-const str = (x: unknown) => (typeof x === 'string' ? x : undefined)
-
 /**
  * Calls a sandbox tool through `POST /mcp?autoGenSession=false` with the arguments
  * double-encoded as a JSON string, and decodes the MCP `CallToolResult` it returns (as an
@@ -43,13 +41,20 @@ export async function invokeTool(client: Client, session: SessionRef, name: stri
     }
   }
   const { content = [], isError } = (data ?? {}) as { content?: unknown; isError?: unknown }
-  const items = content as (string | { type?: unknown; text?: unknown; blob?: unknown; data?: unknown })[]
-  if (typeof data !== 'object' || !Array.isArray(items) || !items.every((i) => typeof i === 'string' || (typeof i === 'object' && i !== null))) {
+  const bad = (): never => {
     throw answerError('invalid_response', answer, `tool ${name} returned an unexpected result shape`)
   }
-  const texts = items.flatMap((i) => (typeof i === 'string' ? [i] : i.type === 'text' && str(i.text) !== undefined ? [i.text as string] : []))
-  const first = items[0]
-  const text = texts.length || !first ? texts.join('\n') : typeof first === 'string' ? first : (str(first.text) ?? str(first.blob) ?? str(first.data) ?? '')
+  if (typeof data !== 'object' || !Array.isArray(content)) bad()
+  const items = content as (string | { type?: unknown; text?: unknown; blob?: unknown; data?: unknown })[]
+  const texts: string[] = []
+  for (const i of items) {
+    if (typeof i === 'string') texts.push(i)
+    else if (typeof i !== 'object' || !i) bad()
+    else if (i.type === 'text' && typeof i.text === 'string') texts.push(i.text)
+  }
+  // No text item: the first item's text, blob or data (a string item would be a text).
+  const first = items[0] as Exclude<(typeof items)[number], string> | undefined
+  const text = texts.length ? texts.join('\n') : ([first?.text, first?.blob, first?.data].find((x) => typeof x === 'string') as string | undefined) ?? ''
   return { text, isError: isError === true, requestId, answer }
 }
 

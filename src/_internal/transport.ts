@@ -25,15 +25,6 @@ export interface ApiRequest {
 // against the signal: a `fetch` that ignores its signal still ends at the per-attempt clock.
 const instances = new WeakMap<Client, ReturnType<typeof createFetch>>()
 
-/** Service bodies are JSON envelopes; anything else is kept as text for the error message. */
-function parseBody(body: string): unknown {
-  try {
-    return JSON.parse(body)
-  } catch {
-    return body
-  }
-}
-
 const THROTTLED = /throttl|ratelimit|toomanyrequests/i
 
 /**
@@ -77,7 +68,15 @@ export async function send(client: Client, request: ApiRequest, call: Call): Pro
           retryStatusCodes: RETRY_STATUS,
           ignoreResponseError: !idempotent,
           // A service that echoes the key back must not put it into our messages.
-          parseResponse: (body) => parseBody(redact(body, key)),
+          parseResponse(body) {
+            body = redact(body, key)
+            // Service bodies are JSON envelopes; anything else is kept as text for the error message.
+            try {
+              return JSON.parse(body)
+            } catch {
+              return body
+            }
+          },
           onRequest(ctx) {
             attempt++
             // ofetch combines the per-attempt timer into `options.signal` and a retry reuses
