@@ -163,8 +163,14 @@ describe('clients that never read their answers', () => {
     // A client that reads keeps being served all along.
     let served = 0
     let attackOver = false
+    let pause: Promise<void> | undefined
+    let paused: () => void = () => {}
     const reader = (async () => {
       while (!attackOver) {
+        if (pause) {
+          paused()
+          await pause
+        }
         const answer = await callTool(sessionId, 'read_file', { path: '/home/user/big' })
         expect(answer.text.length).toBe(FILE_BYTES)
         served++
@@ -173,16 +179,22 @@ describe('clients that never read their answers', () => {
 
     const answeredAfter = await attackers.answered()
     // All answers are out: the server holds at most maxUnsentBytes of them (unfixed: all 12
-    // answers, each twice, as the JSON text and its bytes: about 190 MiB).
+    // answers, each twice, as the JSON text and its bytes: about 190 MiB). Measured between two
+    // calls of the reading client, so that its own answer in the making is not counted.
+    let resume: () => void = () => {}
+    pause = new Promise<void>((resolve) => (resume = resolve))
+    await Promise.race([new Promise<void>((resolve) => (paused = resolve)), reader]) // a failed read fails here
     const held = (await retainedMiB()) - before
     const openAtAnswer = attackers.stillOpen()
+    pause = undefined
+    resume()
     const cutAfter = await attackers.cutOff()
     const open = attackers.stillOpen()
     attackOver = true
     await reader
-    const after = (await retainedMiB()) - before
     const peakGrowth = Math.round((peakKiB() - rssBefore) / 1024)
     const received = await attackers.received()
+    const after = (await retainedMiB()) - before
     rows.push({
       attack: `${ATTACKERS} clients ask for an 8 MiB read_file answer and never read (maxUnsentBytes 24 MiB), a client reads meanwhile`,
       outcome: `all answered after ${answeredAfter.toFixed(1)} s, server then held ${held} MiB more (${openAtAnswer} still open); all cut off after ${cutAfter.toFixed(1)} s; ` +
