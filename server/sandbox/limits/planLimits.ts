@@ -70,7 +70,7 @@ export function planLimits(option: LimitsOption | false | undefined, isolation: 
   log(plan.summary)
   const together = [c.version === 2 || (c.version === 1 && c.memory) ? totals.memory : null, c.version === 2 || (c.version === 1 && c.pids) ? totals.processes : null]
   if (!off && together.some((v) => v !== null)) {
-    log(`Limits of all sessions together: memory ${together[0] === null ? 'unlimited' : formatBytes(together[0])}, processes ${together[1] ?? 'unlimited'} (cgroup v${c.version})`)
+    log(`Limits of all sessions together: memory ${together[0] == null ? 'unlimited' : formatBytes(together[0])}, processes ${together[1] ?? 'unlimited'} (cgroup v${c.version})`)
   } else if (!off) log('WARNING: no limit on all sessions together (it needs cgroups): many sessions at their own limits can exhaust the host')
   if (weak.length) log(`WARNING: ${c.version ? '' : `cgroups unavailable (${c.reason}); `}limits enforced by rlimits instead: ${weak.join(', ')}`)
   return plan

@@ -170,7 +170,7 @@ describe('streamed run_code over the session WebSocket', () => {
   it('a client that stops reading is closed once 16 MiB wait unsent for 10 s, and its run is cancelled', async () => {
     const session = await newSession()
     const client = await openWs(session.wsUrl, session.token)
-    const socket = (client.ws as unknown as { _socket: { pause(): void } })._socket
+    const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket
     socket.pause() // the client reads nothing from now on
     // 30 results of 1 MiB (under the run's 32 MiB result cap), then output until cancelled.
     const code = "import os, json, time\nline = (json.dumps({'type': 'result', 'isMainResult': False, 'data': {'image/png': 'A' * (1 << 20)}}) + '\\n').encode()\nfor i in range(30): os.write(3, line)\nwhile True: print('tick', flush=True); time.sleep(0.01)"
