@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { createInterface } from 'node:readline'
-import type { Interface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
 import { openWs } from '../wsClient.ts'
+import { startLocalChild, type LocalChild } from './childLocal.ts'
 
 // Attacks on the memory of AGB Local itself (not the session's: that one has its cgroup
 // limit). The server holds what a sandbox produces until a client takes it, so sandboxed code
@@ -20,28 +17,16 @@ afterAll(() => {
   console.log(['', '| attack | outcome |', '|---|---|', ...rows.map((r) => `| ${r.attack} | ${r.outcome} |`), ''].join('\n'))
 })
 
-let child: ChildProcess
+let child: LocalChild
 let url = ''
 let apiKey = ''
 let pid = 0
-let lines: Interface
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./serverMemoryChild.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] })
-  lines = createInterface({ input: child.stdout! })
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve)
-    child.once('exit', (code) => reject(new Error(`AGB Local child exited (${code}) before listening`)))
-  })
-  ;({ url, apiKey, pid } = JSON.parse(first))
+  child = await startLocalChild()
+  ;({ url, apiKey, pid } = child)
 }, 60_000)
-afterAll(async () => {
-  child.stdin!.end()
-  await new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.once('exit', () => resolve(clearTimeout(kill)))
-  })
-})
+afterAll(() => child.stop())
 
 function statusKiB(field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -58,15 +43,10 @@ async function measured<T>(attack: () => Promise<T>): Promise<{ value: T; growth
 
 /** The server's heap after a full garbage collection (MiB): what it keeps, not what it has yet to free. */
 async function retainedHeapMiB(): Promise<number> {
-  const line = new Promise<string>((resolve) => lines.once('line', resolve))
-  child.kill('SIGUSR2')
-  return Math.round(JSON.parse(await line).heapUsed / 1024 / 1024)
+  return Math.round((await child.retained()).heapUsed / 1024 / 1024)
 }
 
-async function post(path: string, body: unknown): Promise<Record<string, any>> {
-  const res = await fetch(url + path, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  return (await res.json()) as Record<string, any>
-}
+const post = (path: string, body: unknown) => child.post(path, body)
 
 async function newSession(): Promise<{ sessionId: string; wsUrl: string; token: string }> {
   const created = await post('/mcp/createSession?imageId=agb-code-space-1', {})
@@ -74,10 +54,7 @@ async function newSession(): Promise<{ sessionId: string; wsUrl: string; token: 
   return created.data
 }
 
-async function callTool(sessionId: string, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
-  const answer = await post('/mcp?autoGenSession=false', { sessionId, name, args: JSON.stringify(args) })
-  return { text: answer.data?.content?.[0]?.text ?? JSON.stringify(answer), isError: answer.data?.isError === true }
-}
+const callTool = (sessionId: string, name: string, args: Record<string, unknown>) => child.callTool(sessionId, name, args)
 
 async function runCode(sessionId: string, code: string, timeout_s = 60): Promise<Record<string, any> & { answerBytes: number }> {
   const { text } = await callTool(sessionId, 'run_code', { code, language: 'python', timeout_s })

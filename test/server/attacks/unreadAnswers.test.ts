@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
-import { createInterface } from 'node:readline'
-import type { Interface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
 import { openWs } from '../wsClient.ts'
+import { startLocalChild, type LocalChild } from './childLocal.ts'
 
 // Clients that ask for large answers and never read them. An answer waits in AGB Local's memory
 // until its client takes it: unbounded, 40 such clients reading a 31 MiB file took the server
@@ -24,49 +21,28 @@ afterAll(() => {
   console.log(['', '| attack | outcome |', '|---|---|', ...rows.map((r) => `| ${r.attack} | ${r.outcome} |`), ''].join('\n'))
 })
 
-let child: ChildProcess
+let child: LocalChild
 let url = ''
 let apiKey = ''
 let pid = 0
-let lines: Interface
 
 beforeAll(async () => {
-  const options = { requestTimeout: TIMEOUT_S, maxUnsentBytes: MAX_UNSENT }
-  child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./unreadAnswersChild.ts', import.meta.url).pathname, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] })
-  lines = createInterface({ input: child.stdout! })
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve)
-    child.once('exit', (code) => reject(new Error(`AGB Local child exited (${code}) before listening`)))
-  })
-  ;({ url, apiKey, pid } = JSON.parse(first))
+  child = await startLocalChild({ requestTimeout: TIMEOUT_S, maxUnsentBytes: MAX_UNSENT })
+  ;({ url, apiKey, pid } = child)
 }, 60_000)
-afterAll(async () => {
-  child.stdin!.end()
-  await new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.once('exit', () => resolve(clearTimeout(kill)))
-  })
-})
+afterAll(() => child.stop())
 
 /** What the server keeps after a full garbage collection (MiB): heap plus byte buffers. */
 async function retainedMiB(): Promise<number> {
-  const line = new Promise<string>((resolve) => lines.once('line', resolve))
-  child.kill('SIGUSR2')
-  const usage = JSON.parse(await line)
+  const usage = await child.retained()
   return Math.round((usage.heapUsed + usage.arrayBuffers) / MiB)
 }
 
 const peakKiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
 
-async function post(path: string, body: unknown): Promise<Record<string, any>> {
-  const res = await fetch(url + path, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  return (await res.json()) as Record<string, any>
-}
+const post = (path: string, body: unknown) => child.post(path, body)
 
-async function callTool(sessionId: string, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
-  const answer = await post('/mcp?autoGenSession=false', { sessionId, name, args: JSON.stringify(args) })
-  return { text: answer.data?.content?.[0]?.text ?? JSON.stringify(answer), isError: answer.data?.isError === true }
-}
+const callTool = (sessionId: string, name: string, args: Record<string, unknown>) => child.callTool(sessionId, name, args)
 
 /** TCP connections in /proc/net/tcp (IPv4 loopback) by local port: state and receive queue. */
 function tcpTable(): Map<string, { localPort: number; remotePort: number; state: number; rxQueue: number }> {
