@@ -10,8 +10,8 @@ export const invalid = (field: string, expected: string): never => {
   throw new AgbError('invalid_input', `Invalid ${field}: must be ${expected}`)
 }
 
-/** A plain object (not null, not an array). */
-export const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+/** A plain object (not null, not an array); its fields are read with checks, hence `any`. */
+export const isRecord = (x: unknown): x is Record<string, any> => typeof x === 'object' && x !== null && !Array.isArray(x)
 
 /** A non-blank string, trimmed. */
 export const nonBlank = (value: unknown, field: string): string => (typeof value === 'string' && value.trim()) || invalid(field, 'a non-empty string')

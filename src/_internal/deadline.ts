@@ -24,7 +24,7 @@ export const deadlineReason = (op: string, ms: number): DOMException => new DOME
 
 function open(op: string, o: RequestOptions | undefined, ms: number, timer: AbortSignal): Call {
   const signal = o?.signal ? AbortSignal.any([o.signal, timer]) : timer
-  return o?.retry === undefined ? { op, signal, timeout: ms } : { op, signal, timeout: ms, retry: o.retry }
+  return { op, signal, timeout: ms, retry: o?.retry }
 }
 
 /**

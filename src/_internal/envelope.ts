@@ -1,5 +1,6 @@
 import { AgbError, type AgbErrorCode } from '../errors.ts'
 import { truncate } from './redact.ts'
+import { isRecord } from './check.ts'
 import { toText } from './toText.ts'
 
 /** A response envelope, normalised (nested `body` or not, camelCase or PascalCase keys). */
@@ -30,7 +31,8 @@ export interface Answer {
   requestId?: string
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+/** Service codes that mean "slow down" (`Throttling.User`, `RateLimitExceeded` ...). */
+export const THROTTLED = /throttl|ratelimit|toomanyrequests/i
 
 /** A field under its camelCase or PascalCase name (the service and Python's SDK use both). */
 export const field = (o: Record<string, unknown>, name: string): unknown => o[name] ?? o[name[0]!.toUpperCase() + name.slice(1)]
@@ -60,11 +62,11 @@ export const answerError = (code: AgbErrorCode, a: Answer, message: string): Agb
  */
 export function toEnvelope(status: number, headers: Headers, data: unknown, op: string, route: string): Envelope {
   const headerId = headers.get('x-request-id') ?? ''
-  if (!isObject(data)) {
+  if (!isRecord(data)) {
     const text = toText(data) || '(empty body)'
     throw answerError(status >= 400 ? statusCode(status) : 'invalid_response', { op, route, status, requestId: headerId }, status >= 400 ? text : `not a JSON envelope: ${text}`)
   }
-  const body = isObject(data.body) ? data.body : data
+  const body = isRecord(data.body) ? data.body : data
   const success = field(body, 'success') === true
   const httpStatusCode = field(body, 'httpStatusCode')
   return {
@@ -93,7 +95,7 @@ export function envelopeError(envelope: Envelope): AgbError {
       ? /session/i.test(code + envelope.message) ? 'session_not_found' : 'not_found'
       : /accessdenied|unauthori[sz]ed|forbidden|invalidapikey|invalidaccesskey/i.test(code)
         ? 'unauthorized'
-        : /throttl|ratelimit|toomanyrequests/i.test(code)
+        : THROTTLED.test(code)
           ? 'rate_limited'
           : statusCode(status >= 400 ? status : (envelope.httpStatusCode ?? status)),
     envelope,

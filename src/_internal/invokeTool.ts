@@ -2,6 +2,7 @@ import type { Client } from '../client.ts'
 import type { SessionRef } from '../types.ts'
 import type { Call } from './deadline.ts'
 import { answerError, type Answer } from './envelope.ts'
+import { parseJson } from './parseJson.ts'
 import { sessionId } from './sessionId.ts'
 import { api } from './transport.ts'
 
@@ -33,13 +34,8 @@ export async function invokeTool(client: Client, session: SessionRef, name: stri
   const { requestId } = envelope
   const answer: Answer = { op: call.op, route: `${envelope.route} ${name}`, requestId: requestId || 'unknown' }
   let data = envelope.data ?? {}
-  if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data)
-    } catch {
-      data = { content: [data] }
-    }
-  }
+  // A JSON string is the result encoded once more; any other string is the tool's text.
+  if (typeof data === 'string') data = parseJson(data) ?? { content: [data] }
   const { content = [], isError } = (data ?? {}) as { content?: unknown; isError?: unknown }
   const bad = (): never => {
     throw answerError('invalid_response', answer, `tool ${name} returned an unexpected result shape`)
@@ -62,8 +58,8 @@ export async function invokeTool(client: Client, session: SessionRef, name: stri
  * The tool's text, or the failure it reported as an error: `not_found` naming `path` when
  * the tool says the file does not exist, else `tool_error`.
  */
-export function toolText(output: ToolOutput, op: string, name: string, path?: string): string {
+export function toolText(output: ToolOutput, name: string, path?: string): string {
   if (!output.isError) return output.text
   const missing = path !== undefined && /ENOENT|no such file|not found|does not exist/i.test(output.text)
-  throw answerError(missing ? 'not_found' : 'tool_error', { ...output.answer, op }, `${missing ? `${path} does not exist` : `tool ${name} failed`}: ${output.text || 'no message'}`)
+  throw answerError(missing ? 'not_found' : 'tool_error', output.answer, `${missing ? `${path} does not exist` : `tool ${name} failed`}: ${output.text || 'no message'}`)
 }

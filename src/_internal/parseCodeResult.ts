@@ -1,4 +1,6 @@
 import type { ExecutionError } from '../types.ts'
+import { isRecord } from './check.ts'
+import { parseJson } from './parseJson.ts'
 import { toText } from './toText.ts'
 
 /** The parsed outcome of a code run, before the request id is added. */
@@ -16,18 +18,12 @@ export interface CodeOutcome {
 }
 
 type Obj = Record<string, any>
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)
 
-const json = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {}
-}
 
 /** A raw result item with its JSON string encoding (up to two layers) removed; non-JSON strings stay text. */
 export function decodeItem(item: unknown): unknown {
   for (let i = 0; i < 2 && typeof item === 'string'; i++) {
-    const decoded = json(item)
+    const decoded = parseJson(item)
     if (decoded === undefined) return item
     item = decoded
   }
@@ -37,7 +33,7 @@ export function decodeItem(item: unknown): unknown {
 /** The text result of a raw item (`text/plain`, or the short `text` key), and whether it is the main one. */
 function textOf(raw: unknown): [string | undefined, boolean] {
   const item = decodeItem(raw)
-  if (!isObj(item)) return [item == null ? undefined : toText(item), false]
+  if (!isRecord(item)) return [item == null ? undefined : toText(item), false]
   const text = item['text/plain'] ?? item.text
   return [text == null ? undefined : toText(text), item.isMainResult === true || item.is_main_result === true]
 }
@@ -76,31 +72,31 @@ const plain = (text: string): CodeOutcome => outcome([{ text, isMainResult: true
  * are kept as sent (`richResults` decodes them). Never throws: anything unrecognised is plain output.
  */
 export function parseCodeResult(text: string): CodeOutcome {
-  let doc = json(text) as Obj
-  const first = isObj(doc) && Array.isArray(doc.content) ? doc.content[0] : undefined
-  if (isObj(first) && typeof first.text === 'string') {
-    const inner = json(first.text)
-    if (isObj(inner) && ('result' in inner || 'executionError' in inner)) doc = inner
+  let doc = parseJson(text) as Obj
+  const first = isRecord(doc) && Array.isArray(doc.content) ? doc.content[0] : undefined
+  if (isRecord(first) && typeof first.text === 'string') {
+    const inner = parseJson(first.text)
+    if (isRecord(inner) && ('result' in inner || 'executionError' in inner)) doc = inner
   }
-  if (!isObj(doc)) return plain(text)
+  if (!isRecord(doc)) return plain(text)
   const rich = 'logs' in doc || 'results' in doc
   if (doc.isError === true && !rich) {
-    const texts = Array.isArray(doc.content) ? doc.content.map((c: unknown) => toText(isObj(c) ? c.text : c)) : []
+    const texts = Array.isArray(doc.content) ? doc.content.map((c: unknown) => toText(isRecord(c) ? c.text : c)) : []
     return outcome([], [], [], { name: 'ExecutionError', value: `Error in response: ${texts.join('; ')}`, traceback: '' })
   }
   const current = Array.isArray(doc.result)
-  if (!current && !rich) return plain(isObj(first) ? toText(first.text) : text)
+  if (!current && !rich) return plain(isRecord(first) ? toText(first.text) : text)
   // Current format: `result`, `stdout`, `stderr`, `executionError` (a string) at the top;
   // rich format: `results`, `logs.stdout`, `logs.stderr`, `error` (an object) or `isError`.
-  const logs: Obj = current ? doc : isObj(doc.logs) ? doc.logs : {}
+  const logs: Obj = current ? doc : isRecord(doc.logs) ? doc.logs : {}
   const stderr = strings(logs.stderr)
-  const e = current ? doc.executionError : isObj(doc.error) ? doc.error : doc.isError === true ? {} : undefined
+  const e = current ? doc.executionError : isRecord(doc.error) ? doc.error : doc.isError === true ? {} : undefined
   let error: ExecutionError | undefined
   if (typeof e === 'string' && e) {
     // `ZeroDivisionError: division by zero` names its exception; a bare string does not.
     const named = /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning)): ([\s\S]*)$/.exec(e)
     error = { name: named ? named[1]! : 'ExecutionError', value: named ? named[2]! : e, traceback: stderr.join('') }
-  } else if (!current && isObj(e)) {
+  } else if (!current && isRecord(e)) {
     error = { name: toText(e.name) || 'ExecutionError', value: toText(e.value), traceback: toText(e.traceback) }
   }
   const items = current ? doc.result : doc.results

@@ -22,17 +22,17 @@ export const KILLED = -1
 /** Builds the methods around process data (for `spawn` and `attachProcess`). */
 export function processHandle(client: Client, data: ProcessData): ProcessHandle {
   const { sessionId, dir } = data
-  const shell = async (command: string, call: Call) => shellResult(await invokeTool(client, sessionId, 'shell', { command, timeout_ms: 15_000 }, call), call.op)
+  const shell = async (command: string, call: Call) => shellResult(await invokeTool(client, sessionId, 'shell', { command, timeout_ms: 15_000 }, call))
   const size = async (path: string, call: Call) => {
     try {
-      return parseFileInfo(toolText(await invokeTool(client, sessionId, 'get_file_info', { path }, call), call.op, 'get_file_info', path)).size
+      return parseFileInfo(toolText(await invokeTool(client, sessionId, 'get_file_info', { path }, call), 'get_file_info', path)).size
     } catch (error) {
       if (isAgbError(error, 'not_found') || isAgbError(error, 'tool_error')) return -1 // not there (yet)
       throw error
     }
   }
   const read = async (path: string, offset: number, length: number, call: Call) =>
-    fromBase64(toolText(await invokeTool(client, sessionId, 'read_file', { path, offset, length, format: 'binary' }, call), call.op, 'read_file'), path)
+    fromBase64(toolText(await invokeTool(client, sessionId, 'read_file', { path, offset, length, format: 'binary' }, call), 'read_file'), path)
   let checked = Date.now()
   const exitCode = async (call: Call): Promise<number | undefined> => {
     const n = await size(`${dir}/exit`, call)

@@ -18,5 +18,5 @@ export async function runTool(
   path?: string,
 ): Promise<{ text: string; requestId: string }> {
   const output = await withDeadline(op, requestOptions(options), clientOf(client).timeout, (call) => invokeTool(client, session, name, args, call))
-  return { text: toolText(output, op, name, path), requestId: output.requestId }
+  return { text: toolText(output, name, path), requestId: output.requestId }
 }

@@ -1,4 +1,6 @@
+import { isRecord } from './check.ts'
 import { answerError } from './envelope.ts'
+import { parseJson } from './parseJson.ts'
 import type { ToolOutput } from './invokeTool.ts'
 
 /** A `shell` tool result, read. */
@@ -17,14 +19,11 @@ export interface ShellResult {
  *
  * @throws AgbError `tool_error` when the tool failed and sent no JSON: there is no exit code to report.
  */
-export function shellResult(out: ToolOutput, op: string): ShellResult {
-  let j: Record<string, unknown> | undefined
-  try {
-    j = JSON.parse(out.text)
-  } catch {}
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) {
+export function shellResult(out: ToolOutput): ShellResult {
+  const j = parseJson(out.text)
+  if (!isRecord(j)) {
     if (!out.isError) return { exitCode: 0, stdout: out.text, stderr: '' }
-    throw answerError('tool_error', { ...out.answer, op }, `tool shell failed: ${out.text || 'no message'}`)
+    throw answerError('tool_error', out.answer, `tool shell failed: ${out.text || 'no message'}`)
   }
   const int = (x: unknown) => (Number.isInteger(x) ? (x as number) : undefined)
   const str = (x: unknown) => (typeof x === 'string' ? x : '')

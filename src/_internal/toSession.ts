@@ -2,6 +2,7 @@ import type { Client } from '../client.ts'
 import { deleteSession } from '../sessions/deleteSession.ts'
 import type { Session, SessionTool } from '../types.ts'
 import { answerError, field, type Envelope } from './envelope.ts'
+import { parseJson } from './parseJson.ts'
 
 type Data = Record<string, unknown>
 
@@ -27,10 +28,7 @@ export function freezeSession(client: Client, fields: Record<string, unknown> & 
 }
 
 function parseTools(raw: unknown): SessionTool[] {
-  let list = raw
-  try {
-    if (typeof list === 'string') list = JSON.parse(list)
-  } catch {}
+  const list = typeof raw === 'string' ? parseJson(raw) : raw
   return (Array.isArray(list) ? list : []).flatMap((item: Data) => {
     const name = item && str(item, 'name')
     return name ? [{ name, server: str(item, 'server') ?? str(item, 'serverName') ?? '' }] : []

@@ -3,7 +3,8 @@ import type { Client } from '../client.ts'
 import { AgbError, isAgbError } from '../errors.ts'
 import { apiKeys } from './apiKeys.ts'
 import type { Call } from './deadline.ts'
-import { envelopeError, toEnvelope, type Envelope } from './envelope.ts'
+import { envelopeError, THROTTLED, toEnvelope, type Envelope } from './envelope.ts'
+import { parseJson } from './parseJson.ts'
 import { redact } from './redact.ts'
 import { RETRY_STATUS, retryDelay, retryPolicy } from './retryPolicy.ts'
 import { sleep, untilAborted } from './sleep.ts'
@@ -24,8 +25,6 @@ export interface ApiRequest {
 // is looked up per request, so polyfills and spies installed later apply, and it is raced
 // against the signal: a `fetch` that ignores its signal still ends at the per-attempt clock.
 const instances = new WeakMap<Client, ReturnType<typeof createFetch>>()
-
-const THROTTLED = /throttl|ratelimit|toomanyrequests/i
 
 /**
  * Sends one API request through ofetch and returns its envelope whatever it says; throws an
@@ -68,15 +67,8 @@ export async function send(client: Client, request: ApiRequest, call: Call): Pro
           retryStatusCodes: RETRY_STATUS,
           ignoreResponseError: !idempotent,
           // A service that echoes the key back must not put it into our messages.
-          parseResponse(body) {
-            body = redact(body, key)
-            // Service bodies are JSON envelopes; anything else is kept as text for the error message.
-            try {
-              return JSON.parse(body)
-            } catch {
-              return body
-            }
-          },
+          // Service bodies are JSON envelopes; anything else is kept as text for the error message.
+          parseResponse: (body) => parseJson((body = redact(body, key))) ?? body,
           onRequest(ctx) {
             attempt++
             // ofetch combines the per-attempt timer into `options.signal` and a retry reuses

@@ -82,5 +82,5 @@ export async function runCode(client: Client, session: SessionRef, code: string,
   if (timeout < 1_500) invalid('options.timeout', 'at least 1500 ms (the sandbox stops code in whole seconds, 0.5 s before the call ends)')
   const args = { code, language: language(o?.language), timeout_s: Math.floor(remoteBudget(timeout) / 1000) }
   const output = await withDeadline('runCode', o, timeout, (call) => invokeTool(client, session, 'run_code', args, call))
-  return { ...parseCodeResult(toolText(output, 'runCode', 'run_code')), requestId: output.requestId }
+  return { ...parseCodeResult(toolText(output, 'run_code')), requestId: output.requestId }
 }

@@ -69,7 +69,7 @@ export async function exec(client: Client, session: SessionRef, command: string,
   if (o?.env !== undefined) args.envs = stringRecord(o.env, 'options.env')
   const started = Date.now()
   const output = await withDeadline('exec', o, 60_000, (call) => invokeTool(client, session, 'shell', args, call))
-  const result = shellResult(output, 'exec')
+  const result = shellResult(output)
   // 124 is what a kill at the limit reports (as coreutils `timeout`); a command that exits
   // 124 by itself before the limit is not a timeout.
   return { ...result, timedOut: result.exitCode === 124 && Date.now() - started >= remote, requestId: output.requestId }

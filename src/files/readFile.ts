@@ -45,7 +45,7 @@ export async function readFile(client: Client, session: SessionRef, path: string
   const o = requestOptions(options)
   const format = oneOf(o?.format, ['text', 'bytes'], 'text', 'options.format')
   return withDeadline('readFile', o, clientOf(client).timeout, async (call) => {
-    const tool = async (name: string, args: Record<string, unknown>) => toolText(await invokeTool(client, session, name, args, call), 'readFile', name, p)
+    const tool = async (name: string, args: Record<string, unknown>) => toolText(await invokeTool(client, session, name, args, call), name, p)
     const { isDirectory, size } = parseFileInfo(await tool('get_file_info', { path: p }))
     // A directory, an impossible size or one too big to hold in memory (downloadFile streams).
     if (isDirectory || !(size >= 0 && size <= MAX_BYTES && Number.isInteger(size))) {

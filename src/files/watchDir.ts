@@ -60,7 +60,7 @@ export async function* watchDir(client: Client, session: SessionRef, path: strin
     try {
       // Each poll is one call with the caller's options: signal, timeout and retry alike.
       const output = await withDeadline('watchDir', o, clientOf(client).timeout, (call) => invokeTool(client, session, 'get_file_change', { path: p }, call))
-      events = decode(EventsSchema, toolText(output, 'watchDir', 'get_file_change') || '[]', { op: 'watchDir', route: 'POST /mcp get_file_change', requestId: output.requestId, status: 200 })
+      events = decode(EventsSchema, toolText(output, 'get_file_change') || '[]', { op: 'watchDir', route: 'POST /mcp get_file_change', requestId: output.requestId, status: 200 })
     } catch (error) {
       if (o.signal?.aborted && isAgbError(error, 'aborted')) return
       throw error

@@ -68,7 +68,7 @@ export async function writeFile(
     const write = async (target: string, text: string, mode: string) => {
       let first = true
       for (const part of chunks(text, CHUNK)) {
-        toolText(await invokeTool(client, session, 'write_file', { path: target, content: part, mode: first ? mode : 'append' }, call), 'writeFile', 'write_file')
+        toolText(await invokeTool(client, session, 'write_file', { path: target, content: part, mode: first ? mode : 'append' }, call), 'write_file')
         first = false
       }
     }
@@ -79,7 +79,7 @@ export async function writeFile(
     const guard = mode === 'create_new' ? `[ ! -e ${quote(p)} ] || { echo file exists >&2; rm -f ${staging}; exit 17; }; ` : ''
     const command = `${guard}base64 -d ${staging} ${mode === 'append' ? '>>' : '>'} ${quote(p)}; status=$?; rm -f ${staging}; exit $status`
     const out = await invokeTool(client, session, 'shell', { command, timeout_ms: 60_000 }, call)
-    const result = shellResult(out, 'writeFile')
-    if (out.isError || result.exitCode) throw answerError('tool_error', { ...out.answer, op: 'writeFile' }, `writing bytes to ${p} failed: ${result.stderr || out.text || 'no message'}`)
+    const result = shellResult(out)
+    if (out.isError || result.exitCode) throw answerError('tool_error', out.answer, `writing bytes to ${p} failed: ${result.stderr || out.text || 'no message'}`)
   })
 }

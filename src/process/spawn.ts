@@ -59,7 +59,7 @@ export async function spawn(client: Client, session: SessionRef, command: string
   // setsid: the job is its own process group, so kill() reaches its children too.
   const start = `mkdir -p ${dir} && : > ${dir}/stdout && : > ${dir}/stderr && (setsid sh -c ${quote(wrapper)} > ${dir}/stdout 2> ${dir}/stderr < /dev/null & echo $!)`
   const out = await withDeadline('spawn', o, clientOf(client).timeout, (call) => invokeTool(client, id, 'shell', { command: start, timeout_ms: 15_000 }, call))
-  const result = shellResult(out, 'spawn')
+  const result = shellResult(out)
   const pid = Number.parseInt(result.stdout.trim(), 10)
   if (result.exitCode !== 0 || !Number.isInteger(pid)) {
     throw new AgbError('tool_error', `spawn: could not start the process: ${(result.stderr || result.stdout || 'no output').slice(0, 300)}`, { requestId: out.requestId })

@@ -66,5 +66,5 @@ export type SessionMetrics = v.InferOutput<typeof MetricsSchema>
  */
 export async function getMetrics(client: Client, session: SessionRef, options?: RequestOptions): Promise<SessionMetrics> {
   const output = await withDeadline('getMetrics', requestOptions(options), clientOf(client).timeout, (call) => invokeTool(client, session, 'get_metrics', {}, call))
-  return decode(MetricsSchema, toolText(output, 'getMetrics', 'get_metrics'), { op: 'getMetrics', route: 'POST /mcp get_metrics', requestId: output.requestId, status: 200 })
+  return decode(MetricsSchema, toolText(output, 'get_metrics'), { op: 'getMetrics', route: 'POST /mcp get_metrics', requestId: output.requestId, status: 200 })
 }

@@ -67,7 +67,7 @@ export async function downloadFile(client: Client, session: SessionRef, remotePa
     // Copy (not move) into the transfer directory: the user's file stays where it is.
     const command = `mkdir -p ${quote(contextPath)} && cp ${quote(path)} ${quote(staged)}`
     const out = await invokeTool(client, id, 'shell', { command, timeout_ms: 60_000 }, call)
-    if (shellResult(out, 'downloadFile').exitCode !== 0) throw new AgbError('tool_error', `downloadFile: cannot read ${path}: ${out.text.slice(0, 300)}`, { requestId: out.requestId })
+    if (shellResult(out).exitCode !== 0) throw new AgbError('tool_error', `downloadFile: cannot read ${path}: ${out.text.slice(0, 300)}`, { requestId: out.requestId })
   }
   await syncContext(client, { sessionId: id, contextId, path: parentDir(staged), mode: 'upload', wait: true, pollInterval: o.pollInterval ?? 1500 }, call)
   const { url } = await presignedUrl(client, 'Download', contextId, staged, call)

@@ -112,7 +112,7 @@ export async function uploadFile(client: Client, session: SessionRef, remotePath
   if (o.wait) {
     await deleteStaged(client, contextId, staged, call)
     const target = inside ? staged : path
-    if (!inside) toolText(await invokeTool(client, id, 'move_file', { source: staged, destination: target }, call), 'uploadFile', 'move_file')
+    if (!inside) toolText(await invokeTool(client, id, 'move_file', { source: staged, destination: target }, call), 'move_file')
   }
   const etag = put.headers.get('etag')
   return {
