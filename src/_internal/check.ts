@@ -14,7 +14,7 @@ export const invalid = (field: string, expected: string): never => {
 export const isRecord = (x: unknown): x is Record<string, any> => typeof x === 'object' && x !== null && !Array.isArray(x)
 
 /** A non-blank string, trimmed. */
-export const nonBlank = (value: unknown, field: string): string => (typeof value === 'string' && value.trim()) || invalid(field, 'a non-empty string')
+export const nonBlank = (value: unknown, field: string, expected = 'a non-empty string'): string => (typeof value === 'string' && value.trim()) || invalid(field, expected)
 
 /** An optional positive whole number (of milliseconds unless `unit` says otherwise). */
 export const positive = <T extends number | undefined>(value: T, field: string, unit = 'milliseconds'): T =>

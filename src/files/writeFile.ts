@@ -1,12 +1,11 @@
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { AgbError } from '../errors.ts'
 import { toBase64 } from '../_internal/base64.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { answerError } from '../_internal/envelope.ts'
 import { invokeTool, toolText } from '../_internal/invokeTool.ts'
 import { shellResult } from '../_internal/shellResult.ts'
-import { nonBlank, oneOf, requestOptions, clientOf } from '../_internal/check.ts'
+import { invalid, nonBlank, oneOf, requestOptions, clientOf } from '../_internal/check.ts'
 
 /** The service takes at most this many characters per `write_file` call. */
 const CHUNK = 51_200
@@ -59,9 +58,7 @@ export async function writeFile(
   options?: WriteFileOptions,
 ): Promise<void> {
   const p = nonBlank(path, 'path')
-  if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
-    throw new AgbError('invalid_input', 'Invalid content: expected a string or a Uint8Array')
-  }
+  if (typeof content !== 'string' && !(content instanceof Uint8Array)) invalid('content', 'a string or a Uint8Array')
   const o = requestOptions(options)
   const mode = oneOf(o?.mode, ['overwrite', 'append', 'create_new'], 'overwrite', 'options.mode')
   return withDeadline('writeFile', o, clientOf(client).timeout, async (call) => {

@@ -55,7 +55,8 @@ export async function deleteSession(client: Client, session: SessionRef, options
   positive(o.pollInterval, 'options.pollInterval')
   return withDeadline('deleteSession', o, 120_000, async (call) => {
     const { signal } = call
-    const released = await send(client, { method: 'POST', path: '/mcp/releaseSessionAsync', idempotent: true, body: { sessionId: id } }, call)
+    const post = (path: string) => send(client, { method: 'POST', path, idempotent: true, body: { sessionId: id } }, call)
+    const released = await post('/mcp/releaseSessionAsync')
     if (!released.ok) {
       if (isNotFound(released)) return { requestId: released.requestId, confirmed: true }
       throw envelopeError(released)
@@ -65,7 +66,7 @@ export async function deleteSession(client: Client, session: SessionRef, options
     let polls = 0
     for (;;) {
       // A transient failure while polling is not a failed deletion: keep polling until the deadline.
-      const info = await send(client, { method: 'POST', path: '/mcp/getSessionInfo', idempotent: true, body: { sessionId: id } }, call).catch((error: unknown) => {
+      const info = await post('/mcp/getSessionInfo').catch((error: unknown) => {
         if (isAgbError(error) && error.retryable && !signal.aborted) return undefined
         throw error
       })
