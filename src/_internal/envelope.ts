@@ -46,10 +46,11 @@ export const facts = (...parts: (string | false | undefined)[]): string => ` (${
 
 /**
  * The one constructor of errors about an answer: `op: message (route, apiCode, HTTP status,
- * request id)`, the message truncated; rate limits and server errors are retryable.
+ * request id)`, the message truncated (an `OK` code, as soft failures such as a refused create
+ * carry, says nothing and is left out); rate limits and server errors are retryable.
  */
 export const answerError = (code: AgbErrorCode, a: Answer, message: string): AgbError =>
-  new AgbError(code, `${a.op}: ${truncate(message)}${facts(a.route, a.code, a.status! >= 400 && `HTTP ${a.status}`, a.requestId && `request ${a.requestId}`)}`, {
+  new AgbError(code, `${a.op}: ${truncate(message)}${facts(a.route, !/^ok$/i.test(a.code ?? '') && a.code, a.status! >= 400 && `HTTP ${a.status}`, a.requestId && `request ${a.requestId}`)}`, {
     status: a.status,
     apiCode: a.code,
     requestId: a.requestId,

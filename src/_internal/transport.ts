@@ -27,6 +27,23 @@ export interface ApiRequest {
 const instances = new WeakMap<Client, ReturnType<typeof createFetch>>()
 
 /**
+ * One attempt, as ofetch hands it over (its `init` carries the per-attempt `timeout` it armed).
+ * Node 20 garbage-collects an `AbortSignal.timeout` that only an `AbortSignal.any` refers to,
+ * so ofetch's per-attempt timer can silently never fire there: a timer held here until the
+ * attempt settles backs it up (its `TimeoutError` is the one ofetch's would be).
+ */
+function attemptFetch(client: Client, input: RequestInfo | URL, init: RequestInit & { timeout?: number }): Promise<Response> {
+  let signal = init.signal!
+  let timer: ReturnType<typeof setTimeout> | undefined
+  if (init.timeout) {
+    const backup = new AbortController()
+    timer = setTimeout(() => backup.abort(new DOMException('The operation timed out.', 'TimeoutError')), init.timeout)
+    signal = AbortSignal.any([signal, backup.signal])
+  }
+  return untilAborted(signal, (client.fetch ?? globalThis.fetch)(input, { ...init, signal })).finally(() => clearTimeout(timer))
+}
+
+/**
  * Sends one API request through ofetch and returns its envelope whatever it says; throws an
  * `AgbError` only when no readable envelope came back after the last attempt.
  *
@@ -48,7 +65,7 @@ export async function send(client: Client, request: ApiRequest, call: Call): Pro
   // The logging hooks (`requestHooks`) see ofetch's context and make the summaries.
   const hooks = client.hooks
   let $fetch = instances.get(client)
-  if (!$fetch) instances.set(client, ($fetch = createFetch({ fetch: (input, init) => untilAborted(init!.signal!, (client.fetch ?? globalThis.fetch)(input, init)) })))
+  if (!$fetch) instances.set(client, ($fetch = createFetch({ fetch: (input, init) => attemptFetch(client, input, init!) })))
   let attempt = 0
   for (;;) {
     let response: Response & { _data?: any }
