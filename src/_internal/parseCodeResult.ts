@@ -1,21 +1,11 @@
+import type { RunCodeResult } from '../code/runCode.ts'
 import type { ExecutionError } from '../types.ts'
 import { isRecord } from './check.ts'
 import { parseJson } from './parseJson.ts'
 import { toText } from './toText.ts'
 
 /** The parsed outcome of a code run, before the request id is added. */
-export interface CodeOutcome {
-  success: boolean
-  text?: string
-  stdout: string
-  stderr: string
-  logs: { stdout: string[]; stderr: string[] }
-  results: unknown[]
-  error?: ExecutionError
-  executionCount?: number
-  executionTime: number
-  timedOut: boolean
-}
+export type CodeOutcome = Omit<RunCodeResult, 'requestId'>
 
 type Obj = Record<string, any>
 
