@@ -7,7 +7,7 @@ export interface AttackRow {
 /** Collects attack outcomes and prints them as a markdown table (call `print` in afterAll). */
 export function attackTable(title: string) {
   const rows: AttackRow[] = []
-  const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ').slice(0, 160)
+  const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ').slice(0, 400)
   return {
     /** Records an attack and its observed outcome (only after the test asserted it failed). */
     add(attack: string, outcome: string): void {

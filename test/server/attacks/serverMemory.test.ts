@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
 import { openWs } from '../wsClient.ts'
+import { attackTable } from './attackTable.ts'
 import { startLocalChild, type LocalChild } from './childLocal.ts'
 
 // Attacks on the memory of AGB Local itself (not the session's: that one has its cgroup
@@ -12,10 +13,8 @@ import { startLocalChild, type LocalChild } from './childLocal.ts'
 // attack) is the server's alone. Each attack is 100-300 MB: a server that buffers it shows it.
 
 const MiB = 1024 * 1024
-const rows: Array<{ attack: string; outcome: string }> = []
-afterAll(() => {
-  console.log(['', '| attack | outcome |', '|---|---|', ...rows.map((r) => `| ${r.attack} | ${r.outcome} |`), ''].join('\n'))
-})
+const report = attackTable('Attacks on the memory of AGB Local itself')
+afterAll(() => report.print())
 
 let child: LocalChild
 let url = ''
@@ -70,7 +69,7 @@ describe('the kernel event pipe (fd 3) written by the code it runs', () => {
     const started = performance.now()
     const { value: run, growthMiB } = await measured(() => runCode(sessionId, "import os\nb = b'A' * (1 << 20)\nfor i in range(256): os.write(3, b)\nprint('done')", 60))
     const seconds = (performance.now() - started) / 1000
-    rows.push({ attack: 'run_code writes 256 MiB to fd 3, no newline', outcome: `${run.executionError?.slice(0, 60)}… in ${seconds.toFixed(1)} s; server grew ${growthMiB} MiB` })
+    report.add('run_code writes 256 MiB to fd 3, no newline', `${run.executionError?.slice(0, 60)}… in ${seconds.toFixed(1)} s; server grew ${growthMiB} MiB`)
     expect(run.executionError).toMatch(/^KernelDied: python kernel stopped: its event pipe \(fd 3\) got a line of over \d+ bytes \(at most 16 MiB/)
     expect(seconds).toBeLessThan(30) // not the 60 s timeout: stopped as the line passed the cap
     expect(growthMiB).toBeLessThan(100)
@@ -113,7 +112,7 @@ describe('the kernel event pipe (fd 3) written by the code it runs', () => {
     await runCode(sessionId, 'x = 1')
     const code = "import os, json\nline = (json.dumps({'type': 'result', 'isMainResult': False, 'data': {'image/png': 'A' * (1 << 20)}}) + '\\n').encode()\nfor i in range(300): os.write(3, line)\nprint('done')"
     const { value: run, growthMiB } = await measured(() => runCode(sessionId, code))
-    rows.push({ attack: 'run_code forges 300 results of 1 MiB on fd 3', outcome: `${run.result.length} results kept, answer ${(run.answerBytes / MiB).toFixed(1)} MiB; server grew ${growthMiB} MiB` })
+    report.add('run_code forges 300 results of 1 MiB on fd 3', `${run.result.length} results kept, answer ${(run.answerBytes / MiB).toFixed(1)} MiB; server grew ${growthMiB} MiB`)
     expect(run.stdout).toEqual(['done\n'])
     const kept = run.result.filter((r: Record<string, unknown>) => 'image/png' in r)
     expect(kept.length).toBeGreaterThan(20)
@@ -135,7 +134,7 @@ describe('streamed run_code over the session WebSocket', () => {
     const id = client.run("import sys\ns = 'x' * (1 << 20)\nfor i in range(100): sys.stdout.write(s); sys.stdout.flush()\nprint('never streamed')", 'python', 60)
     const { value: frames, growthMiB } = await measured(() => client.finished(id, 60_000))
     const stdout = frames.map((f) => f.frame.data).filter((d) => d.eventType === 'stdout').map((d) => d.chunk as string).join('')
-    rows.push({ attack: 'streamed run_code prints 100 MiB', outcome: `${(stdout.length / MiB).toFixed(2)} MiB streamed; server grew ${growthMiB} MiB` })
+    report.add('streamed run_code prints 100 MiB', `${(stdout.length / MiB).toFixed(2)} MiB streamed; server grew ${growthMiB} MiB`)
     expect(frames.at(-1)!.frame.data).toMatchObject({ phase: 'end', status: 'finished' })
     expect(stdout.length).toBeLessThan(MiB + 100)
     expect(stdout).toMatch(/^x{1048576}\n…\[truncated \d+ bytes\]\n$/)
@@ -162,7 +161,7 @@ describe('streamed run_code over the session WebSocket', () => {
     const seconds = (performance.now() - started) / 1000
     socket.resume()
     const closeCode = await Promise.race([client.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))])
-    rows.push({ attack: 'WebSocket client stops reading; its run emits 30 MiB, then prints', outcome: `run cancelled, next run after ${seconds.toFixed(1)} s, socket closed (${closeCode} ${await Promise.race([reason, ''])}); server grew ${growthMiB} MiB` })
+    report.add('WebSocket client stops reading; its run emits 30 MiB, then prints', `run cancelled, next run after ${seconds.toFixed(1)} s, socket closed (${closeCode} ${await Promise.race([reason, ''])}); server grew ${growthMiB} MiB`)
     expect(next.stdout).toEqual(['next\n'])
     expect(seconds).toBeGreaterThan(9) // a slow link gets 10 s to catch up
     expect(seconds).toBeLessThan(40) // not the flooding run's 120 s timeout
@@ -188,7 +187,7 @@ describe('streamed run_code over the session WebSocket', () => {
       for (let i = 0; i < 3; i++) client.run(code, 'python', 60)
       while (local.openSockets(session.sessionId) && performance.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 100))
       const seconds = (performance.now() - started) / 1000
-      rows.push({ attack: 'WebSocket client stops reading; 3 runs emit 90 MiB', outcome: `socket closed after ${seconds.toFixed(1)} s` })
+      report.add('WebSocket client stops reading; 3 runs emit 90 MiB', `socket closed after ${seconds.toFixed(1)} s`)
       expect(local.openSockets(session.sessionId)).toBe(0)
       expect(seconds).toBeLessThan(9.5) // before the 10 s a slow client gets: the 64 MiB bound
     } finally {
@@ -203,7 +202,7 @@ describe('read_multiple_files', () => {
     const { sessionId } = await newSession()
     await callTool(sessionId, 'shell', { command: "head -c 31M /dev/zero | tr '\\0' a > /home/user/big", timeout_ms: 30_000 })
     const { value: answer, growthMiB } = await measured(() => callTool(sessionId, 'read_multiple_files', { paths: Array(8).fill('/home/user/big') }))
-    rows.push({ attack: 'read_multiple_files of a 31 MiB file x8', outcome: `answer ${(answer.text.length / MiB).toFixed(1)} MiB; server grew ${growthMiB} MiB` })
+    report.add('read_multiple_files of a 31 MiB file x8', `answer ${(answer.text.length / MiB).toFixed(1)} MiB; server grew ${growthMiB} MiB`)
     expect(answer.isError).toBe(false)
     const blocks = answer.text.split('\n---\n')
     expect(blocks).toHaveLength(8)
@@ -226,7 +225,7 @@ describe('get_file_change', () => {
     const before = await retainedHeapMiB()
     for (const dir of dirs) expect((await callTool(sessionId, 'get_file_change', { path: dir })).text).toBe('[]')
     const kept = (await retainedHeapMiB()) - before
-    rows.push({ attack: 'get_file_change on 20 nested directories over 30 000 files', outcome: `server keeps ${kept} MiB more heap` })
+    report.add('get_file_change on 20 nested directories over 30 000 files', `server keeps ${kept} MiB more heap`)
     expect(kept).toBeLessThan(40) // unfixed: all 600 000 entries, over 100 MiB
     // The newest baselines are kept (a change is reported); the oldest were forgotten (a first call again).
     await callTool(sessionId, 'shell', { command: `touch ${dirs.at(-1)}/new`, timeout_ms: 10_000 })

@@ -3,6 +3,7 @@ import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
 import { openWs } from '../wsClient.ts'
+import { attackTable } from './attackTable.ts'
 import { startLocalChild, type LocalChild } from './childLocal.ts'
 
 // Clients that ask for large answers and never read them. An answer waits in AGB Local's memory
@@ -16,10 +17,8 @@ const ATTACKERS = 12
 const TIMEOUT_S = 4
 const MAX_UNSENT = 24 * MiB
 
-const rows: Array<{ attack: string; outcome: string }> = []
-afterAll(() => {
-  console.log(['', '| attack | outcome |', '|---|---|', ...rows.map((r) => `| ${r.attack} | ${r.outcome} |`), ''].join('\n'))
-})
+const report = attackTable('Clients that never read their answers')
+afterAll(() => report.print())
 
 let child: LocalChild
 let url = ''
@@ -36,6 +35,20 @@ afterAll(() => child.stop())
 async function retainedMiB(): Promise<number> {
   const usage = await child.retained()
   return Math.round((usage.heapUsed + usage.arrayBuffers) / MiB)
+}
+
+/**
+ * What the server keeps above `before` once cut-off answers are gone (MiB). It lets go of an
+ * answer when it has handled the socket's close, which can come a moment after the client saw
+ * it: look again for up to 3 s before judging.
+ */
+async function retainedAfterClose(before: number): Promise<number> {
+  let after = (await retainedMiB()) - before
+  for (let i = 0; i < 6 && after >= 16; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    after = (await retainedMiB()) - before
+  }
+  return after
 }
 
 const peakKiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
@@ -170,12 +183,12 @@ describe('clients that never read their answers', () => {
     await reader
     const peakGrowth = Math.round((peakKiB() - rssBefore) / 1024)
     const received = await attackers.received()
-    const after = (await retainedMiB()) - before
-    rows.push({
-      attack: `${ATTACKERS} clients ask for an 8 MiB read_file answer and never read (maxUnsentBytes 24 MiB), a client reads meanwhile`,
-      outcome: `all answered after ${answeredAfter.toFixed(1)} s, server then held ${held} MiB more (${openAtAnswer} still open); all cut off after ${cutAfter.toFixed(1)} s; ` +
+    const after = await retainedAfterClose(before)
+    report.add(
+      `${ATTACKERS} clients ask for an 8 MiB read_file answer and never read (maxUnsentBytes 24 MiB), a client reads meanwhile`,
+      `all answered after ${answeredAfter.toFixed(1)} s, server then held ${held} MiB more (${openAtAnswer} still open); all cut off after ${cutAfter.toFixed(1)} s; ` +
         `${served} answers served meanwhile to the reading client; server peak +${peakGrowth} MiB, keeps ${after} MiB more`,
-    })
+    )
     expect(held).toBeLessThan(MAX_UNSENT / MiB + 16)
     expect(open).toBe(0)
     expect(served).toBeGreaterThan(0)
@@ -191,18 +204,12 @@ describe('clients that never read their answers', () => {
     const held = (await retainedMiB()) - before
     const cutAfter = await attackers.cutOff()
     const open = attackers.stillOpen()
-    // The server lets go of a cut-off answer once it has handled the socket's close, which can
-    // come a moment after the client saw it: look again for up to 3 s before judging.
-    let after = (await retainedMiB()) - before
-    for (let i = 0; i < 6 && after >= 16; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      after = (await retainedMiB()) - before
-    }
+    const after = await retainedAfterClose(before)
     const received = await attackers.received()
-    rows.push({
-      attack: `2 clients ask for an 8 MiB read_file answer and never read (requestTimeout ${TIMEOUT_S} s)`,
-      outcome: `answered after ${answeredAfter.toFixed(1)} s (server held ${held} MiB more), cut off ${(cutAfter - answeredAfter).toFixed(1)} s later; server keeps ${after} MiB more`,
-    })
+    report.add(
+      `2 clients ask for an 8 MiB read_file answer and never read (requestTimeout ${TIMEOUT_S} s)`,
+      `answered after ${answeredAfter.toFixed(1)} s (server held ${held} MiB more), cut off ${(cutAfter - answeredAfter).toFixed(1)} s later; server keeps ${after} MiB more`,
+    )
     expect(openAtAnswer).toBe(2) // the cap did not close them
     expect(open).toBe(0)
     expect(cutAfter - answeredAfter).toBeGreaterThan(TIMEOUT_S - 1.5)
@@ -235,7 +242,7 @@ describe('run frames on one WebSocket', () => {
       // Finished runs free their places.
       const next = await client.finished(client.run("print('next')", 'python', 60), 60_000)
       expect(next.at(-1)!.frame.data).toMatchObject({ phase: 'end', status: 'finished' })
-      rows.push({ attack: '20 run frames at once on one WebSocket', outcome: `${ends.filter((e) => e.phase === 'end').length} ran, ${ends.filter((e) => e.phase === 'error').length} refused with an error frame` })
+      report.add('20 run frames at once on one WebSocket', `${ends.filter((e) => e.phase === 'end').length} ran, ${ends.filter((e) => e.phase === 'error').length} refused with an error frame`)
       client.ws.close()
     } finally {
       await server.close()
