@@ -106,7 +106,7 @@ export default class SummaryReporter {
       if (this.skips.length > MAX_SKIPPED_LISTED) out.push(`   … and ${this.skips.length - MAX_SKIPPED_LISTED} more`)
     }
     const seconds = ((performance.now() - this.started) / 1000).toFixed(0)
-    out.push('', `${this.counts.passed + this.counts.failed + this.counts.skipped} tests in ${seconds} s${reason === 'interrupted' ? ' (interrupted)' : ''}`)
+    out.push('', `vitest took ${seconds} s for ${this.counts.passed + this.counts.failed + this.counts.skipped} tests${reason === 'interrupted' ? ' (interrupted)' : ''}`)
     process.stdout.write(`${out.join('\n')}\n`)
     mkdirSync(`${this.root}/.tmp`, { recursive: true })
     writeFileSync(`${this.root}/.tmp/vitest-summary.json`, JSON.stringify({

@@ -1,6 +1,6 @@
 // Runs the whole vitest suite with a compact report (scripts/summaryReporter.mjs: a line per
 // file, failures with their first error lines at the end) and prints the one line CI reads:
-// `vitest: N passed, N failed[, N skipped]` (vitest's own test counts), plus the files that
+// `N passed, N failed[, N skipped]` (vitest's own test counts), after a line naming the files that
 // failed to load, failed hooks and errors outside any test when there are any. Exits non-zero when anything failed, or no test ran.
 // Arguments are passed to vitest (e.g. `node scripts/test.mjs test/holes`).
 import { spawnSync } from 'node:child_process'
@@ -34,5 +34,7 @@ const extra = [
   unhandledErrors && `${unhandledErrors} error${unhandledErrors === 1 ? '' : 's'} outside any test`,
   !summary && 'no summary (vitest crashed)',
 ].filter(Boolean)
-console.log(`vitest: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${extra.length ? `; ${extra.join('; ')}` : ''}`)
+if (extra.length) console.log(`Also failed: ${extra.join('; ')}.`)
+// CI reads the last line, `N passed, N failed[, N skipped]`, alone on its line.
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
 process.exit(run.status !== 0 || !summary || failed > 0 || extra.length > 0 || passed === 0 ? 1 : 0)

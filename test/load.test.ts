@@ -147,7 +147,7 @@ describe('load', () => {
     console.log(
       `\nLoad: ${SESSIONS} concurrent sessions × ${OPS_PER_SESSION} ops = ${ops} ops (+${SESSIONS} creates, +${deleted} deletes) through one client in ${seconds.toFixed(1)} s: ` +
         `${(ops / seconds).toFixed(0)} ops/s (${(calls / seconds).toFixed(0)} SDK calls/s), p50 ${pct(all, 50).toFixed(0)} ms, p95 ${pct(all, 95).toFixed(0)} ms, ` +
-        `${failures.length} failures; SDK heap after GC ${mb(heapBefore)} MB → ${mb(heapAfter)} MB right after (+${mb(heapAfter - heapBefore)} MB, idle sockets included) → ` +
+        `failed operations: ${failures.length}; SDK heap after GC ${mb(heapBefore)} MB → ${mb(heapAfter)} MB right after (+${mb(heapAfter - heapBefore)} MB, idle sockets included) → ` +
         `${mb(heapSettled)} MB 5 s later (+${mb(heapSettled - heapBefore)} MB retained), peak ${mb(heapPeak)} MB\n${rows.join('\n')}\n`,
     )
 

@@ -52,7 +52,9 @@ const ROWS: Row[] = [
   api('getLabels', '/sdk/GetLabel', true, true, () => sdk.getLabels(client, session, opts)),
   api('getLink', '/internet/getLink', true, true, () => sdk.getLink(client, session, { port: 30100, ...opts })),
   api('listTools', '/mcp/listTools', true, true, () => sdk.listTools(client, IMAGE, opts)),
-  api('deleteSession', '/mcp/releaseSessionAsync', true, false, async () => sdk.deleteSession(client, await sdk.createSession(client, { imageId: IMAGE }), opts)),
+  // Waits for the sandbox to be torn down (unmounts, cgroups): under a parallel suite that alone
+  // can take over 1.5 s, so this row gets 4 s; its hang and nonsense-data cells still time out.
+  api('deleteSession', '/mcp/releaseSessionAsync', true, false, async () => sdk.deleteSession(client, await sdk.createSession(client, { imageId: IMAGE }), { timeout: 4_000 })),
   tool('getMetrics', 'get_metrics', true, true, () => sdk.getMetrics(client, session, opts)),
   tool('runCode', 'run_code', false, true, () => sdk.runCode(client, session, '1 + 1', { timeout: 3_000 })),
   tool('exec', 'shell', false, true, () => sdk.exec(client, session, 'true', { timeout: 3_000 })),
