@@ -173,7 +173,15 @@ describe('clients that never read their answers', () => {
     let resume: () => void = () => {}
     pause = new Promise<void>((resolve) => (resume = resolve))
     await Promise.race([new Promise<void>((resolve) => (paused = resolve)), reader]) // a failed read fails here
-    const held = (await retainedMiB()) - before
+    // The server lets go of a cut-off answer when it has handled the socket's close, which under
+    // a loaded machine can trail the cut by a moment: look again for up to 1.5 s (the unfixed
+    // server holds about 190 MiB all along, so this cannot hide it).
+    const firstHeld = (await retainedMiB()) - before
+    let held = firstHeld
+    for (let i = 0; i < 5 && held >= MAX_UNSENT / MiB + 16; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      held = (await retainedMiB()) - before
+    }
     const openAtAnswer = attackers.stillOpen()
     pause = undefined
     resume()
@@ -186,7 +194,7 @@ describe('clients that never read their answers', () => {
     const after = await retainedAfterClose(before)
     report.add(
       `${ATTACKERS} clients ask for an 8 MiB read_file answer and never read (maxUnsentBytes 24 MiB), a client reads meanwhile`,
-      `all answered after ${answeredAfter.toFixed(1)} s, server then held ${held} MiB more (${openAtAnswer} still open); all cut off after ${cutAfter.toFixed(1)} s; ` +
+      `all answered after ${answeredAfter.toFixed(1)} s, server then held ${held} MiB more${held === firstHeld ? '' : ` (${firstHeld} at first)`} (${openAtAnswer} still open); all cut off after ${cutAfter.toFixed(1)} s; ` +
         `${served} answers served meanwhile to the reading client; server peak +${peakGrowth} MiB, keeps ${after} MiB more`,
     )
     expect(held).toBeLessThan(MAX_UNSENT / MiB + 16)
