@@ -1,7 +1,7 @@
 // Runs the whole vitest suite with a compact report (scripts/summaryReporter.mjs: a line per
 // file, failures with their first error lines at the end) and prints the one line CI reads:
-// `N passed, N failed[, N skipped]` (vitest's own test counts), after a line naming the files that
-// failed to load, failed hooks and errors outside any test when there are any. Exits non-zero when anything failed, or no test ran.
+// `N passed, N failed[, N skipped]` (vitest's test counts, plus, among the failed, files that
+// failed to load, failed hooks and errors outside any test, named on a line before it). Exits non-zero when anything failed, or no test ran.
 // Arguments are passed to vitest (e.g. `node scripts/test.mjs test/holes`).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
@@ -35,6 +35,9 @@ const extra = [
   !summary && 'no summary (vitest crashed)',
 ].filter(Boolean)
 if (extra.length) console.log(`Also failed: ${extra.join('; ')}.`)
-// CI reads the last line, `N passed, N failed[, N skipped]`, alone on its line.
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
-process.exit(run.status !== 0 || !summary || failed > 0 || extra.length > 0 || passed === 0 ? 1 : 0)
+// CI reads the last line, `N passed, N failed[, N skipped]`, alone on its line. What failed
+// outside a test (a file that did not load, a hook, a crash) counts as failed there too, so
+// the line never says `0 failed` for a run that failed.
+const failedAll = failed + brokenFiles + hookErrors + unhandledErrors + (summary ? 0 : 1)
+console.log(`${passed} passed, ${failedAll} failed${skipped ? `, ${skipped} skipped` : ''}`)
+process.exit(run.status !== 0 || failedAll > 0 || passed === 0 ? 1 : 0)
