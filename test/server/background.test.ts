@@ -71,6 +71,9 @@ describe.each(['bwrap', 'none'] as const)('background processes (isolation: %s)'
     const sleep = marker()
     const { dir, pid } = await start(id, `${sleep}; echo never`)
     await waitFor(() => pidsMatching(sleep).length > 0)
+    // `echo $!` answers before the job has run `setsid`: until then its process group does not
+    // exist (and the forked shell already carries the marker in its command line).
+    await waitFor(async () => (await api.shell(id, `kill -0 -- -${pid} 2>/dev/null && echo up`)).stdout === 'up\n')
     const killed = await api.shell(id, `kill -TERM -- -${pid}`)
     expect(killed.exit_code).toBe(0)
     await waitFor(() => pidsMatching(sleep).length === 0)
