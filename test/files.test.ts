@@ -105,10 +105,13 @@ describe.each(TRANSPORTS)('files over %s', (transport) => {
     await mkdir(h.client, session, '/home/user/watched')
     const controller = new AbortController()
     const events: FileChangeEvent[] = []
+    const polls = () => h.local.requests.filter((r) => r.body.includes('get_file_change')).length
+    const pollsBefore = polls()
     const watching = (async () => {
       for await (const e of watchDir(h.client, session, '/home/user/watched', { interval: 100, signal: controller.signal })) events.push(e)
     })()
-    await new Promise((r) => setTimeout(r, 250))
+    // The first poll is the baseline; a second one is sent only once it has answered.
+    await expect.poll(() => polls() - pollsBefore, { timeout: 5000 }).toBeGreaterThanOrEqual(2)
     await writeFile(h.client, session, '/home/user/watched/new.txt', 'x')
     await expect.poll(() => events.map((e) => e.path), { timeout: 5000 }).toContain('/home/user/watched/new.txt')
     controller.abort()

@@ -42,7 +42,8 @@ const opts = { timeout: TIMEOUT }
 
 const ROWS: Row[] = [
   // createSession is not idempotent, but its tag makes retrying safe: transient faults are retried away.
-  api('createSession', '/mcp/createSession', true, true, async () => sdk.deleteSession(client, await sdk.createSession(client, { imageId: IMAGE, ...opts }), { wait: false })),
+  // Makes a disk image, mounts it and sets up cgroups: 4 s, like deleteSession below.
+  api('createSession', '/mcp/createSession', true, true, async () => sdk.deleteSession(client, await sdk.createSession(client, { imageId: IMAGE, timeout: 4_000 }), { wait: false })),
   api('getSession', '/mcp/getSession', true, true, () => sdk.getSession(client, session, opts)),
   api('getSessionStatus', '/mcp/getSessionInfo', true, true, () => sdk.getSessionStatus(client, session, opts)),
   api('sessionInfo', '/mcp/getMcpResource', true, true, () => sdk.sessionInfo(client, session, opts)),

@@ -98,8 +98,15 @@ describe('streamCode', () => {
     await reader.read()
     await reader.read()
     await reader.cancel()
-    await new Promise((r) => setTimeout(r, 600))
-    const a = (await exec(client, session, `cat ${marker}`)).stdout
+    // The cancel travels as a frame, then a kernel interrupt: wait until the counter holds still
+    // (it moves every 100 ms while the run goes on), then check that it stays so.
+    let a = ''
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 300))
+      const now = (await exec(client, session, `cat ${marker}`)).stdout
+      if (now === a) break
+      a = now
+    }
     await new Promise((r) => setTimeout(r, 500))
     const b = (await exec(client, session, `cat ${marker}`)).stdout
     expect(Number(b)).toBeLessThan(20)

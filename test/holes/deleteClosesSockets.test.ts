@@ -96,14 +96,15 @@ describe('deleteSession closes the session WebSocket', () => {
       let out = ''
       child.stdout.on('data', (d) => (out += d))
       child.stderr.on('data', (d) => (out += d))
-      // The heartbeat is 20 s: a program held open by the socket or its timers would still run at 10 s.
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      // The heartbeat is 20 s: a program held open by the socket or its timers would still run at
+      // 17 s (the program itself, with a sandbox to make and delete, can take several seconds).
+      const timer = setTimeout(() => child.kill('SIGKILL'), 17_000)
       child.on('close', (code) => {
         clearTimeout(timer)
         done({ code, out, ms: Date.now() - started })
       })
     })
     expect(run.out).toMatch(/left open after deleteSession:/)
-    expect(run.code, `the program did not exit by itself within 10 s: ${run.out.trim()}`).toBe(0)
+    expect(run.code, `the program did not exit by itself within 17 s: ${run.out.trim()}`).toBe(0)
   })
 })

@@ -49,10 +49,11 @@ describe.each(['bwrap', 'none'] as const)('background processes (isolation: %s)'
     const sleep = marker()
     const started = performance.now()
     const { dir, pid } = await start(id, `echo started; echo oops >&2; ${sleep}`)
-    expect(performance.now() - started).toBeLessThan(3000) // the call does not wait for the job
-    await new Promise((r) => setTimeout(r, 150))
-    const probe = await api.shell(id, `kill -0 ${pid} && echo alive; cat ${dir}/stdout ${dir}/stderr; test -e ${dir}/exit || echo no-exit-yet`)
-    expect(probe.stdout).toBe('alive\nstarted\noops\nno-exit-yet\n')
+    expect(performance.now() - started).toBeLessThan(10_000) // the call does not wait for the job (a 30 s sleep)
+    // `echo $!` answers before the job has run: wait for its output, then see it still running.
+    await waitFor(async () => (await api.shell(id, `cat ${dir}/stdout ${dir}/stderr`)).stdout === 'started\noops\n')
+    const probe = await api.shell(id, `kill -0 ${pid} && echo alive; test -e ${dir}/exit || echo no-exit-yet`)
+    expect(probe.stdout).toBe('alive\nno-exit-yet\n')
     expect(pidsMatching(sleep).length).toBeGreaterThan(0)
     expect(local.sessionProcessCount()).toBeGreaterThanOrEqual(2) // the wrapper sh and the sleep
     await api.shell(id, `kill -TERM -- -${pid}`)

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { createAgbLocal } from '../../server/index.ts'
-import { localClient, pidsMatching } from './localClient.ts'
+import { localClient, pidsMatching, waitFor } from './localClient.ts'
 
 // The fallback for hosts without bubblewrap (macOS, no user namespaces): plain processes whose
 // cwd, HOME and TMPDIR live in the session directory.
@@ -29,8 +29,8 @@ describe('isolation: none', () => {
     const id = await api.createSession()
     const res = await api.shell(id, 'sleep 29.97 & sleep 29.97', { timeout_ms: 500 })
     expect(res.exit_code).toBe(124)
-    await new Promise((r) => setTimeout(r, 100))
-    expect(pidsMatching('sleep 29.97')).toEqual([])
+    // SIGKILLed with the group; each process is gone once the kernel has scheduled its exit.
+    await waitFor(() => pidsMatching('sleep 29.97').length === 0, 3_000)
   })
 
   it('does not warn when plain processes were asked for explicitly', () => {

@@ -126,8 +126,9 @@ describe('AGB Local idle release', () => {
 
   it('uses the timeout sent by createSession and keeps a session alive while it is used', async () => {
     const id = await api.createSession({ timeout: 1 })
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 500))
+    // 1.2 s in all, past the 1 s idle timeout; a refresh every 200 ms leaves room for a slow call.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 200))
       await api.post(`/mcp/refreshSessionIdleTime?sessionId=${id}`, {})
     }
     expect((await api.post('/mcp/getSessionInfo', { sessionId: id })).json.data.status).toBe('RUNNING')

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { createAgbLocal } from '../../server/index.ts'
-import { localClient, pidsMatching } from './localClient.ts'
+import { localClient, pidsMatching, waitFor } from './localClient.ts'
 
 const local = createAgbLocal()
 const api = localClient(local)
@@ -46,8 +46,8 @@ describe('shell', () => {
     expect(res.exit_code).toBe(124)
     expect(res.stdout).toBe('')
     expect(res.stderr).toContain('timed out')
-    await new Promise((r) => setTimeout(r, 100))
-    expect(pidsMatching('sleep 31.4159')).toEqual([])
+    // SIGKILLed with the group; each process is gone once the kernel has scheduled its exit.
+    await waitFor(() => pidsMatching('sleep 31.4159').length === 0, 3_000)
   })
 
   it('reports a missing cwd as a failed command', async () => {

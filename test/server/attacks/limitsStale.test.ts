@@ -81,14 +81,16 @@ describe.runIf(asRoot)('leftovers of a killed AGB Local', () => {
     const marker = `agb-stale-${Date.now()}`
     const { child, sessionId } = await startChild(dataDir, marker)
     const sessionDir = join(dataDir, 'sessions', sessionId)
+    // The uid file is checked while its owner lives: once the owner is dead, any AGB Local that
+    // another test file starts may sweep it (uids are host-wide), before this test looks.
+    const uid = JSON.parse(readFileSync(join(sessionDir, 'owner.json'), 'utf8')).uid as number
+    expect(existsSync(`/run/agb-local/uids/${uid}`)).toBe(true)
     await kill(child)
     await waitFor(() => pidsMatching(marker).length === 0) // --die-with-parent
     const before = leftovers(sessionId)
     expect(existsSync(sessionDir)).toBe(true)
     expect(before.mounts).toHaveLength(1)
     expect(before.cgroups.length).toBeGreaterThanOrEqual(3)
-    const uid = JSON.parse(readFileSync(join(sessionDir, 'owner.json'), 'utf8')).uid as number
-    expect(existsSync(`/run/agb-local/uids/${uid}`)).toBe(true)
 
     const lines: string[] = []
     const next = createAgbLocal({ isolation: 'bwrap', dataDir, log: (l) => lines.push(l) })

@@ -254,7 +254,7 @@ describe('all sessions together are limited', () => {
 })
 
 describe('abstract unix sockets between sessions', () => {
-  const SERVE = "python3 -c \"import socket\ns=socket.socket(socket.AF_UNIX); s.bind('\\0agb-f1-abstract'); s.listen(1)\nc,_=s.accept(); c.sendall(b'from B'); c.close()\" >/dev/null 2>&1 & sleep 1; echo listening"
+  const SERVE = "python3 -c \"import socket\ns=socket.socket(socket.AF_UNIX); s.bind('\\0agb-f1-abstract'); s.listen(1)\nc,_=s.accept(); c.sendall(b'from B'); c.close()\" >/dev/null 2>&1 & for i in $(seq 100); do grep -q '@agb-f1-abstract' /proc/net/unix && break; sleep 0.1; done; echo listening"
   const CONNECT = "python3 -c \"import socket\ns=socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('\\0agb-f1-abstract'); print(s.recv(100).decode())\nexcept OSError as e: print('refused', e.strerror)\""
 
   it('with network: false, a session cannot reach another session\'s abstract socket', async () => {

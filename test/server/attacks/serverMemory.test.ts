@@ -180,6 +180,8 @@ describe('streamed run_code over the session WebSocket', () => {
       const res = await fetch(`${server.url}/mcp/createSession?imageId=agb-code-space-1`, { method: 'POST', headers: { authorization: `Bearer ${local.apiKey}`, 'content-type': 'application/json' }, body: '{}' })
       const session = (await res.json()).data as { sessionId: string; wsUrl: string; token: string }
       const client = await openWs(session.wsUrl, session.token)
+      // The kernel starts first (1-3 s in a sandbox on a loaded machine), outside the clock.
+      await client.finished(client.run('1'))
       ;(client.ws as unknown as { _socket: { pause(): void } })._socket.pause()
       // Three runs of 30 MiB of results each: 90 MiB for a client that reads nothing.
       const code = "import os, json\nline = (json.dumps({'type': 'result', 'isMainResult': False, 'data': {'image/png': 'A' * (1 << 20)}}) + '\\n').encode()\nfor i in range(30): os.write(3, line)"
