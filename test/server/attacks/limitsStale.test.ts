@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -17,6 +17,11 @@ chmodSync(work, 0o755) // sandbox users must reach the data directory inside
 const children: ChildProcess[] = []
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL')
+  // A failed test can leave a killed AGB Local's disk mounted below `work`: unmount it first.
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
+    const target = line.split(' ')[4]
+    if (target?.startsWith(work)) spawnSync('umount', ['-l', target])
+  }
   rmSync(work, { recursive: true, force: true })
 })
 
@@ -55,15 +60,19 @@ function leftovers(sessionId: string) {
     const found: string[] = []
     const walk = (dir: string, depth: number) => {
       if (depth > 6) return
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
+      let entries: Dirent[]
+      try {
+        entries = readdirSync(dir, { withFileTypes: true })
+      } catch {
+        return // removed meanwhile: other test files make and remove sessions' cgroups all along
+      }
+      for (const e of entries) {
         if (!e.isDirectory()) continue
         if (e.name === sessionId) found.push(join(dir, e.name))
         else walk(join(dir, e.name), depth + 1)
       }
     }
-    try {
-      walk(join('/sys/fs/cgroup', c), 0)
-    } catch {}
+    walk(join('/sys/fs/cgroup', c), 0)
     return found
   })
   return { mounts, cgroups }
