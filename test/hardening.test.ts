@@ -148,7 +148,7 @@ describe('oversized request bodies', () => {
       const res = await fetch(`${server.url}/mcp/getSessionInfo`, { method: 'POST', headers: { authorization: `Bearer ${local.apiKey}`, 'content-type': 'application/json' }, body }).catch((e: unknown) => e as Error)
       expect(res instanceof Response ? res.status : `#${n}: ${(res as Error).message} ${String(((res as Error).cause as Error | undefined)?.message)}`).toBe(413)
       expect(await (res as Response).json()).toMatchObject({ success: false, code: 'RequestEntityTooLarge', httpStatusCode: 413 })
-      expect(Date.now() - started).toBeLessThan(1_000)
+      expect(Date.now() - started).toBeLessThan(3_000) // not the ~6 s of a reset, with room for a busy machine
     }
   })
 

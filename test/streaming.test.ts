@@ -35,7 +35,7 @@ afterAll(async () => {
   await h.close()
 })
 
-const PRINTER = "import time, sys\nfor i in range(6):\n    print(f'line {i}', flush=True)\n    if i == 2: print('oops', file=sys.stderr, flush=True)\n    time.sleep(0.1)\n'done'"
+const PRINTER = "import time, sys\nfor i in range(6):\n    print(f'line {i}', flush=True)\n    if i == 2: print('oops', file=sys.stderr, flush=True)\n    time.sleep(0.2)\n'done'"
 
 async function collect(stream: AsyncIterable<CodeEvent>) {
   const started = Date.now()

@@ -112,7 +112,7 @@ describe('WebSocket run_code frames', () => {
 })
 
 describe('WebSocket live streaming', () => {
-  const PRINTER = 'import sys, time\nfor i in range(6):\n    print(f"line {i}")\n    if i % 2: print(f"err {i}", file=sys.stderr)\n    time.sleep(0.1)'
+  const PRINTER = 'import sys, time\nfor i in range(6):\n    print(f"line {i}")\n    if i % 2: print(f"err {i}", file=sys.stderr)\n    time.sleep(0.2)'
 
   it('delivers python output as it is printed, in order, stdout and stderr apart', async () => {
     const { client } = await connect()
@@ -123,7 +123,8 @@ describe('WebSocket live streaming', () => {
     const end = frames.at(-1)!
     expect(first.frame.data.chunk).toBe('line 0\n')
     expect(end.frame.data).toMatchObject({ phase: 'end', status: 'finished' })
-    // Six lines 100 ms apart: the first arrives about half a second before the end.
+    // Six lines 200 ms apart: the first arrives about a second before the end (the bound leaves
+    // room for a stalled event loop on a busy machine).
     expect(end.at - first.at).toBeGreaterThan(350)
     expect(first.at - sent).toBeLessThan(end.at - sent - 350)
     expect(chunks(frames, 'stdout')).toBe([0, 1, 2, 3, 4, 5].map((i) => `line ${i}\n`).join(''))
@@ -134,7 +135,7 @@ describe('WebSocket live streaming', () => {
 
   it('delivers javascript output as it is logged', async () => {
     const { client } = await connect()
-    const id = client.run('for (let i = 0; i < 5; i++) { console.log(`js ${i}`); await new Promise((r) => setTimeout(r, 100)) }', 'javascript')
+    const id = client.run('for (let i = 0; i < 5; i++) { console.log(`js ${i}`); await new Promise((r) => setTimeout(r, 200)) }', 'javascript')
     const first = await client.next((f) => f.invocationId === id && f.data?.eventType === 'stdout')
     const frames = await client.finished(id)
     expect(frames.at(-1)!.at - first.at).toBeGreaterThan(250)
@@ -159,7 +160,7 @@ describe('WebSocket live streaming', () => {
 
   it('streams a partial line (no newline) without waiting for the end', async () => {
     const { client } = await connect()
-    const id = client.run('import time\nprint("progress", end="")\ntime.sleep(0.6)\nprint(" done")')
+    const id = client.run('import time\nprint("progress", end="")\ntime.sleep(1.0)\nprint(" done")')
     const first = await client.next((f) => f.invocationId === id && f.data?.eventType === 'stdout')
     const frames = await client.finished(id)
     expect(first.frame.data.chunk).toBe('progress')
@@ -170,7 +171,7 @@ describe('WebSocket live streaming', () => {
 
   it('streams the output of programs the code starts', async () => {
     const { client } = await connect()
-    const id = client.run('import subprocess\nsubprocess.run(["python3", "-c", "import time\\nfor i in range(3):\\n    print(i)\\n    time.sleep(0.15)"])\nNone')
+    const id = client.run('import subprocess\nsubprocess.run(["python3", "-c", "import time\\nfor i in range(3):\\n    print(i)\\n    time.sleep(0.3)"])\nNone')
     const first = await client.next((f) => f.invocationId === id && f.data?.eventType === 'stdout')
     const frames = await client.finished(id)
     expect(frames.at(-1)!.at - first.at).toBeGreaterThan(200)
