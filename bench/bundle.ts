@@ -47,8 +47,8 @@ export async function bundle(code: string, options: BuildOptions, plugins: Plugi
     plugins,
     ...options,
   })
-  const out = result.outputFiles![0]!.contents
-  return { min: out.byteLength, gz: gzip(out), metafile: result.metafile!, code: result.outputFiles![0]!.text }
+  const out = result.outputFiles![0]!
+  return { min: out.contents.byteLength, gz: gzip(out.contents), metafile: result.metafile!, code: out.text }
 }
 
 /** The package an input of the metafile belongs to: its node_modules name, else agb-micro. */

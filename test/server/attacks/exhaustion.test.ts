@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
 import type { AgbLocal, Server } from '../../../server/index.ts'
+import { waitFor } from '../localClient.ts'
 import { openWs } from '../wsClient.ts'
 import type { WsTestClient } from '../wsClient.ts'
 import { rawConnect, requestHead, startTarget } from './exhaustionRaw.ts'
@@ -247,7 +248,7 @@ describe('connection and WebSocket caps', () => {
       const closing = open.shift()!
       closing.ws.close()
       await closing.closed
-      for (let i = 0; i < 50 && local.openSockets() !== 2; i++) await sleep(100)
+      await waitFor(() => local.openSockets() === 2)
       const freed = await openWs(b.wsUrl!, b.token!).then((c) => (open.push(c), 101), refusal)
       row('3rd WebSocket of one session (maxSocketsPerSession 2)', '429 before the handshake', String(perSession))
       row('4th WebSocket in total (maxSockets 3)', '503 before the handshake; accepted once one closes', `${total}; then ${freed}`)

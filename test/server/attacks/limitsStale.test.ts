@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createAgbLocal } from '../../../server/index.ts'
+import { unmountBelow } from '../../../server/sandbox/limits/sessionDisk.ts'
 import { pidsMatching, waitFor } from '../localClient.ts'
 
 // An AGB Local killed with SIGKILL cannot clean up: its session directories, mounted disks
@@ -15,13 +16,10 @@ const asRoot = process.getuid?.() === 0
 const work = mkdtempSync(join(tmpdir(), 'agb-stale-test-'))
 chmodSync(work, 0o755) // sandbox users must reach the data directory inside
 const children: ChildProcess[] = []
-afterAll(() => {
+afterAll(async () => {
   for (const c of children) c.kill('SIGKILL')
   // A failed test can leave a killed AGB Local's disk mounted below `work`: unmount it first.
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
-    const target = line.split(' ')[4]
-    if (target?.startsWith(work)) spawnSync('umount', ['-l', target])
-  }
+  await unmountBelow(work)
   rmSync(work, { recursive: true, force: true })
 })
 

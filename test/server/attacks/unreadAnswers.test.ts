@@ -38,18 +38,23 @@ async function retainedMiB(): Promise<number> {
 }
 
 /**
- * What the server keeps above `before` once cut-off answers are gone (MiB). It lets go of an
- * answer when it has handled the socket's close, which can come a moment after the client saw
- * it: look again for up to 3 s before judging.
+ * What the server keeps above `before` (MiB), read again every `everyMs` up to `tries` times
+ * while it is `bound` or more: the server lets go of a cut-off answer when it has handled the
+ * socket's close, which can come a moment after the client saw it. Returns the first and the
+ * last reading.
  */
-async function retainedAfterClose(before: number): Promise<number> {
-  let after = (await retainedMiB()) - before
-  for (let i = 0; i < 6 && after >= 16; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    after = (await retainedMiB()) - before
+async function retainedSettled(before: number, bound: number, tries: number, everyMs: number): Promise<{ first: number; last: number }> {
+  const first = (await retainedMiB()) - before
+  let last = first
+  for (let i = 0; i < tries && last >= bound; i++) {
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+    last = (await retainedMiB()) - before
   }
-  return after
+  return { first, last }
 }
+
+/** What the server keeps above `before` once cut-off answers are gone (MiB): up to 3 s to settle under 16. */
+const retainedAfterClose = async (before: number): Promise<number> => (await retainedSettled(before, 16, 6, 500)).last
 
 const peakKiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
 
@@ -173,15 +178,9 @@ describe('clients that never read their answers', () => {
     let resume: () => void = () => {}
     pause = new Promise<void>((resolve) => (resume = resolve))
     await Promise.race([new Promise<void>((resolve) => (paused = resolve)), reader]) // a failed read fails here
-    // The server lets go of a cut-off answer when it has handled the socket's close, which under
-    // a loaded machine can trail the cut by a moment: look again for up to 1.5 s (the unfixed
-    // server holds about 190 MiB all along, so this cannot hide it).
-    const firstHeld = (await retainedMiB()) - before
-    let held = firstHeld
-    for (let i = 0; i < 5 && held >= MAX_UNSENT / MiB + 16; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      held = (await retainedMiB()) - before
-    }
+    // Cut-off answers are let go a moment after the cut on a loaded machine: look again for up
+    // to 1.5 s (the unfixed server holds about 190 MiB all along, so this cannot hide it).
+    const { first: firstHeld, last: held } = await retainedSettled(before, MAX_UNSENT / MiB + 16, 5, 300)
     const openAtAnswer = attackers.stillOpen()
     pause = undefined
     resume()
