@@ -95,11 +95,18 @@ const OFETCH_FAMILY = new Set(['ofetch', 'destr', 'ufo', 'node-fetch-native'])
 export async function bundleRows(): Promise<Row[]> {
   const rows: Row[] = []
   const core = ENTRIES.find((e) => e.id === 'b')!
+  // Builds are deterministic: each entry and platform is built once and its size reused below.
+  const built = new Map<string, Promise<BundleSize>>()
+  const sized = (code: string, platform: (typeof PLATFORMS)[number]): Promise<BundleSize> => {
+    const key = `${platform.name}\n${code}`
+    if (!built.has(key)) built.set(key, bundle(code, platform.options))
+    return built.get(key)!
+  }
   for (const entry of ENTRIES) {
     for (const platform of PLATFORMS) {
       const what = `bundle (${entry.id}) ${entry.label}, ${platform.name}`
       try {
-        const size = await bundle(entry.code, platform.options)
+        const size = await sized(entry.code, platform)
         rows.push({ id: `1${entry.id}`, what, result: `${fmtBytes(size.gz)} gz`, note: `${fmtBytes(size.min)} minified`, runs: '1 (deterministic)' })
       } catch (error) {
         rows.push({ id: `1${entry.id}`, what, result: `n/a (${reason(error)})`, note: '', runs: '-' })
@@ -118,7 +125,7 @@ export async function bundleRows(): Promise<Row[]> {
   for (const platform of PLATFORMS) {
     const what = `bundle (b) by package, ${platform.name}: gz cost of each dependency`
     try {
-      const full = await bundle(core.code, platform.options)
+      const full = await sized(core.code, platform)
       const noOfetch = await bundle(core.code, platform.options, [stub('ofetch', names.ofetch)])
       const noValibot = await bundle(core.code, platform.options, [stub('valibot', names.valibot)])
       const byPkg = bytesByPackage(full.metafile)
@@ -143,7 +150,7 @@ export async function bundleRows(): Promise<Row[]> {
     const entry = ENTRIES.find((e) => e.id === id)!
     const what = `bundle (${id}), browser, every string and regex over 12 characters cut to one (lower bound)`
     try {
-      const size = await bundle(entry.code, PLATFORMS[0]!.options)
+      const size = await sized(entry.code, PLATFORMS[0]!)
       const floor = messageFloor(size.code)
       rows.push({ id: '1f', what, result: `${fmtBytes(floor)} gz`, note: `as built ${fmtBytes(size.gz)} gz; issue budget ${fmtBytes(budget)} gz`, runs: '1 (deterministic)' })
     } catch (error) {
@@ -161,8 +168,8 @@ export async function bundleRows(): Promise<Row[]> {
     const what = `bundle (b) + ${name}, browser: the cost of opting in`
     try {
       const platform = PLATFORMS[0]!
-      const base = await bundle(core.code, platform.options)
-      const withIt = await bundle(core.code.replace(' } from', `, ${extra} } from`), platform.options)
+      const base = await sized(core.code, platform)
+      const withIt = await sized(core.code.replace(' } from', `, ${extra} } from`), platform)
       rows.push({ id: '1e', what, result: `+${fmtBytes(withIt.gz - base.gz)} gz`, note: `(b) with it: ${fmtBytes(withIt.gz)} gz`, runs: '1 (deterministic)' })
     } catch (error) {
       rows.push({ id: '1e', what, result: `n/a (${reason(error)})`, note: '', runs: '-' })

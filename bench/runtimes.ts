@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { NODE24_BIN } from '../scripts/node24.mjs'
 import { ROOT, runChild } from './lib.ts'
 
 /** How to run a script in one runtime. */
@@ -19,7 +20,7 @@ export interface Runtime {
  * linked `node_modules/.bin/node` and took over every npm script). Rows for it are skipped
  * when it is not there.
  */
-export const NODE24 = join(ROOT, '.tmp/node24/bin/node')
+export const NODE24 = NODE24_BIN
 
 /** System Node, Node 24 (when fetched), Deno and Bun (never touching a registry). */
 export function runtimes(denoDir: string): Runtime[] {

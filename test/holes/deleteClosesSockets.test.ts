@@ -11,6 +11,7 @@ import { WebSocket } from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createClient, createSession, deleteSession, streamCode } from '../../src/index.ts'
 import { IMAGE, startLocal, type LocalHarness } from '../helpers/local.ts'
+import { eventually } from '../helpers/noLeaks.ts'
 import { loadFixture } from '../helpers/replay.ts'
 
 let h: LocalHarness | undefined
@@ -40,10 +41,6 @@ async function streamOnce(client: ReturnType<typeof createClient>, id: string): 
   for await (const event of streamCode(client, id, "print('x')")) if (event.type === 'end') break
 }
 
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  for (const started = Date.now(); !check() && Date.now() - started < ms; ) await new Promise((r) => setTimeout(r, 20))
-}
-
 describe('deleteSession closes the session WebSocket', () => {
   for (const wait of [true, false]) {
     it(`closes the socket streamCode opened (wait: ${wait})`, async () => {
@@ -56,11 +53,11 @@ describe('deleteSession closes the session WebSocket', () => {
       expect(h.local.openSockets(b.id)).toBe(1)
       await deleteSession(client, a, { wait })
       // The close handshake crosses the loopback: give it a moment, far less than the 20 s heartbeat.
-      await until(() => h.local.openSockets(a.id) === 0)
+      await eventually(() => h.local.openSockets(a.id) === 0, 5_000, 20)
       expect(h.local.openSockets(a.id)).toBe(0)
       expect(h.local.openSockets(b.id)).toBe(1)
       await deleteSession(client, b)
-      await until(() => h.local.openSockets() === 0)
+      await eventually(() => h.local.openSockets() === 0, 5_000, 20)
       expect(h.local.openSockets()).toBe(0)
     })
   }
@@ -71,7 +68,7 @@ describe('deleteSession closes the session WebSocket', () => {
     await streamOnce(client, a.id)
     expect(h.local.openSockets(a.id)).toBe(1)
     await deleteSession(client, a, { wait: false })
-    await until(() => h.local.openSockets(a.id) === 0)
+    await eventually(() => h.local.openSockets(a.id) === 0, 5_000, 20)
     expect(h.local.liveSessions()).toBe(1) // AGB Local never saw the release…
     expect(h.local.openSockets(a.id)).toBe(0) // …so the SDK closed the socket
   })
@@ -90,8 +87,7 @@ describe('deleteSession closes the session WebSocket', () => {
       'await deleteSession(client, session)',
       "console.log('left open after deleteSession:', process.getActiveResourcesInfo().filter((r) => !/Pipe|TTY/.test(r)).join(', ') || 'nothing')",
     ].join('\n')
-    const started = Date.now()
-    const run = await new Promise<{ code: number | null; out: string; ms: number }>((done) => {
+    const run = await new Promise<{ code: number | null; out: string }>((done) => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { PATH: process.env.PATH!, AGB_ENDPOINT: h!.url, AGB_API_KEY: h!.local.apiKey } })
       let out = ''
       child.stdout.on('data', (d) => (out += d))
@@ -101,7 +97,7 @@ describe('deleteSession closes the session WebSocket', () => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 17_000)
       child.on('close', (code) => {
         clearTimeout(timer)
-        done({ code, out, ms: Date.now() - started })
+        done({ code, out })
       })
     })
     expect(run.out).toMatch(/left open after deleteSession:/)
