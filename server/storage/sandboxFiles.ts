@@ -1,7 +1,7 @@
 import { posix } from 'node:path'
 import type { Readable } from 'node:stream'
 import { SANDBOX_HOME } from '../sandbox/resolveSessionPath.ts'
-import { SandboxFsError } from '../sandbox/SandboxFsError.ts'
+import { fsErrorCode } from '../sandbox/fsErrorCode.ts'
 import type { Session } from '../sessions/Session.ts'
 
 // Every access to session files goes through session.sandbox.fs: performed inside the session's
@@ -15,12 +15,10 @@ export function sandboxAbsolute(path: string): string {
   return posix.resolve(SANDBOX_HOME, path || '.')
 }
 
-const codeOf = (e: unknown) => (e instanceof SandboxFsError ? e.code : undefined)
-
 /** Creates a sandbox directory and its parents. */
 export async function ensureSandboxDir(session: Session, sandboxDir: string): Promise<void> {
   await session.sandbox.fs.mkdir(sandboxDir).catch((e: Error) => {
-    const code = codeOf(e)
+    const code = fsErrorCode(e)
     throw new Error(`${sandboxAbsolute(sandboxDir)}: ${code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : e.message}`)
   })
 }
@@ -36,7 +34,7 @@ export async function writeSandboxFile(session: Session, sandboxPath: string, so
     return await session.sandbox.fs.writeStream(absolute, source)
   } catch (e) {
     source.destroy()
-    const code = codeOf(e)
+    const code = fsErrorCode(e)
     if (code === 'EISDIR') throw new Error(`${absolute}: is a directory`)
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new Error(`${posix.dirname(absolute)}: not a directory`)
     throw e
@@ -52,7 +50,7 @@ export async function openSandboxFile(session: Session, sandboxPath: string): Pr
   try {
     return await session.sandbox.fs.openRead(absolute)
   } catch (e) {
-    const code = codeOf(e)
+    const code = fsErrorCode(e)
     const what = code === 'ENOENT' ? 'no such file' : code === 'ELOOP' ? 'too many symbolic links' : code === 'EISDIR' ? 'is a directory' : code === 'ENOTREG' ? 'not a regular file' : (e as Error).message
     throw new Error(`${absolute}: ${what}`)
   }
@@ -64,7 +62,7 @@ export async function sandboxKind(session: Session, sandboxPath: string): Promis
     const st = await session.sandbox.fs.stat(sandboxPath)
     return st.type === 'file' ? 'file' : st.type === 'directory' ? 'directory' : 'missing'
   } catch (e) {
-    if (codeOf(e) === 'ENOENT' || codeOf(e) === 'ENOTDIR') return 'missing'
+    if (fsErrorCode(e) === 'ENOENT' || fsErrorCode(e) === 'ENOTDIR') return 'missing'
     throw e
   }
 }

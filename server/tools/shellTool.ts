@@ -36,6 +36,8 @@ export const shellTool: Tool = {
     const traceId = ctx.requestId
     // Checked inside the sandbox (a host-side look could be raced onto host paths by a link
     // swapped in meanwhile). Without the sandbox agent (no python3) the spawn reports it.
+    // `.code` rather than fsErrorCode: without bubblewrap a link loop fails in resolveSessionPath
+    // with a plain Error carrying `code: 'ELOOP'`, which must still read as a loop.
     const isDir = await ctx.session.sandbox.fs.stat(cwd).then((st) => st.type === 'directory', (e: SandboxFsError) => e.code === 'ESANDBOX' || e)
     if (isDir instanceof Error && isDir.code === 'ELOOP') return shellResult('', `sh: cd: ${cwd}: Too many levels of symbolic links`, 1, traceId)
     if (isDir !== true) return shellResult('', `sh: cd: ${cwd}: No such file or directory`, 2, traceId)

@@ -1,6 +1,6 @@
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { fsErrorCode } from './fsErrorCode.ts'
+import { fsErrorCode } from '../../sandbox/fsErrorCode.ts'
 import { MAX_READ_BYTES } from './readFileTool.ts'
 import { sandboxPath } from './sessionPaths.ts'
 import { stringArg } from './toolArgs.ts'

@@ -1,6 +1,6 @@
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { fsErrorCode } from './fsErrorCode.ts'
+import { fsErrorCode } from '../../sandbox/fsErrorCode.ts'
 import { sandboxPath } from './sessionPaths.ts'
 import { countArg, stringArg } from './toolArgs.ts'
 

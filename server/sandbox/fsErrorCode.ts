@@ -1,4 +1,4 @@
-import { SandboxFsError } from '../../sandbox/SandboxFsError.ts'
+import { SandboxFsError } from './SandboxFsError.ts'
 
 /** The errno name of a failed file operation (`ENOENT`, `EISDIR`, `ENOTREG`...), or `undefined` for other errors. */
 export function fsErrorCode(error: unknown): string | undefined {
