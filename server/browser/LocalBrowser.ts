@@ -17,8 +17,6 @@ export interface PageScreenshot {
 export interface LocalBrowser {
   /** Random path component of the CDP URL: whoever knows it may drive this browser. */
   readonly secret: string
-  /** The browser's profile directory as the sandbox sees it (`persistentPath`). */
-  readonly userDataDir: string
   /** Whether the browser process is still running. */
   readonly running: boolean
   /** Whether a CDP client is connected now. */
@@ -29,12 +27,8 @@ export interface LocalBrowser {
    * @returns false (and leaves `ws` alone) when another client is already connected
    */
   attachClient(ws: WebSocket): boolean
-  /** Sends a CDP command of AGB Local's own. @throws Error with the browser's error message */
-  command(method: string, params?: Record<string, unknown>, sessionId?: string): Promise<Record<string, unknown>>
   /** Screenshot of the page the client drove last (else the first page), brought to the front if it was in the background. */
   screenshot(format: 'png' | 'jpeg'): Promise<PageScreenshot>
   /** Closes the browser (Browser.close, then SIGKILL) and the relayed client; idempotent. */
   stop(reason: string): Promise<void>
-  /** Resolves once the browser process has exited. */
-  readonly exited: Promise<void>
 }

@@ -293,7 +293,6 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
 
   return {
     secret: randomBytes(16).toString('hex'),
-    userDataDir: options.userDataDir,
     get running() {
       return running
     },
@@ -301,9 +300,7 @@ export async function launchBrowser(config: LocalConfig, session: Session, optio
       return client !== null
     },
     attachClient,
-    command: (method, params, sessionId) => command(method, params, sessionId),
     screenshot,
     stop,
-    exited,
   }
 }
