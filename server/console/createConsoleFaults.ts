@@ -1,5 +1,6 @@
 import { createFaults } from '../faults/createFaults.ts'
 import type { FaultStore, FaultTarget } from '../faults/createFaults.ts'
+import { faultMatches } from '../faults/faultMatches.ts'
 import type { FaultSpec } from '../types.ts'
 
 /** A fault the console can switch on and off (on: every matching request gets it). */
@@ -21,11 +22,6 @@ export interface ConsoleFaults {
   remove(id: number): boolean
 }
 
-function routeMatches(route: string | undefined, path: string): boolean {
-  if (route === undefined) return true
-  return route.endsWith('*') ? path.startsWith(route.slice(0, -1)) : route === path
-}
-
 /**
  * Puts the console's faults in front of `base` (the queue behind `local.faults`). A console
  * fault is answered by the same code as a queued one (the handler's faultResponse) and matches
@@ -39,7 +35,7 @@ export function createConsoleFaults(base: FaultStore, onTaken: (spec: FaultSpec)
     ...base,
     wantsTool: () => base.wantsTool() || faults.some((f) => f.on && f.spec.tool !== undefined),
     take(target: FaultTarget) {
-      const own = faults.find((f) => f.on && routeMatches(f.spec.route, target.path) && (f.spec.tool === undefined || f.spec.tool === target.tool))
+      const own = faults.find((f) => f.on && faultMatches(f.spec, target))
       const spec = own ? { ...own.spec } : base.take(target)
       if (spec) onTaken(spec)
       return spec

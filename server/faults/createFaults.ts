@@ -1,4 +1,5 @@
 import type { FaultKind, Faults, FaultSpec } from '../types.ts'
+import { faultMatches } from './faultMatches.ts'
 
 const KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['status', 'retry-after', 'malformed-json', 'html', 'empty',
   'envelope-failure', 'tool-error', 'schema', 'hang', 'drop', 'slow-drip', 'lost-answer'])
@@ -21,11 +22,6 @@ export interface FaultStore extends Faults {
   hang(signal: AbortSignal): Promise<never>
   /** Rejects every hanging request, and any later one at once (AgbLocal.close). */
   closeAll(): void
-}
-
-function routeMatches(route: string | undefined, path: string): boolean {
-  if (route === undefined) return true
-  return route.endsWith('*') ? path.startsWith(route.slice(0, -1)) : route === path
 }
 
 /**
@@ -57,7 +53,7 @@ export function createFaults(): FaultStore {
     pending: () => queue.reduce((n, f) => n + f.left, 0),
     wantsTool: () => queue.some((f) => f.tool !== undefined),
     take(target) {
-      const fault = queue.find((f) => routeMatches(f.route, target.path) && (f.tool === undefined || f.tool === target.tool))
+      const fault = queue.find((f) => faultMatches(f, target))
       if (!fault) return undefined
       if (--fault.left <= 0) queue = queue.filter((f) => f !== fault)
       const { left: _left, ...spec } = fault
