@@ -1,6 +1,5 @@
-import { posix } from 'node:path'
 import { Readable } from 'node:stream'
-import { SANDBOX_HOME } from './resolveSessionPath.ts'
+import { sandboxAbsolute } from './resolveSessionPath.ts'
 import type { FsStat, FsStatNamed, FsType, ReadFileResult, SandboxFs, SnapshotEntry, WalkOptions, WalkResult } from './SandboxFs.ts'
 import { SandboxFsError } from './SandboxFsError.ts'
 
@@ -72,13 +71,12 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     return reply.raw ? { ...ok, raw: reply.raw } : ok
   }
 
-  const abs = (path: string) => posix.resolve(SANDBOX_HOME, path || '.')
-  const at = (path: string, followLast = true) => paths.toAgent(abs(path), followLast)
+  const at = (path: string, followLast = true) => paths.toAgent(sandboxAbsolute(path), followLast)
 
   async function stat(path: string, options: { follow?: boolean; names?: boolean } = {}): Promise<FsStat | FsStatNamed> {
     const follow = options.follow ?? true
     const names = options.names ? { passwd: at('/etc/passwd'), group: at('/etc/group') } : undefined
-    const o = await run('stat', follow ? 'stat' : 'lstat', abs(path), { path: at(path, follow), follow, ...(names ? { names } : {}) })
+    const o = await run('stat', follow ? 'stat' : 'lstat', sandboxAbsolute(path), { path: at(path, follow), follow, ...(names ? { names } : {}) })
     const st = statOf(o)
     return names ? { ...st, user: typeof o.user === 'string' ? o.user : undefined, group: typeof o.group === 'string' ? o.group : undefined } : st
   }
@@ -86,7 +84,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
   async function readFile(path: string, options: { offset?: number; length?: number; max: number }): Promise<ReadFileResult> {
     const chunks: Buffer[] = []
     let total = 0
-    const o = await run('read', 'open', abs(path), { path: at(path), offset: options.offset ?? 0, length: options.length ?? 0, max: options.max }, (_part, raw) => {
+    const o = await run('read', 'open', sandboxAbsolute(path), { path: at(path), offset: options.offset ?? 0, length: options.length ?? 0, max: options.max }, (_part, raw) => {
       if (!raw) return
       total += raw.length
       if (total <= options.max) chunks.push(raw) // more than asked for is not from the agent
@@ -101,22 +99,22 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
     const mode = options.mode ?? 'overwrite'
     const first = buf.subarray(0, CHUNK)
-    if (buf.length <= CHUNK) return void (await run('write', 'open', abs(path), { path: at(path), mode }, undefined, first))
-    const h = (await run('write', 'open', abs(path), { path: at(path), mode, keep: true }, undefined, first)).h
+    if (buf.length <= CHUNK) return void (await run('write', 'open', sandboxAbsolute(path), { path: at(path), mode }, undefined, first))
+    const h = (await run('write', 'open', sandboxAbsolute(path), { path: at(path), mode, keep: true }, undefined, first)).h
     try {
       // All at once: the agent takes them in order, and the bytes are in memory already.
       const writes: Array<Promise<unknown>> = []
-      for (let offset = CHUNK; offset < buf.length; offset += CHUNK) writes.push(run('pwrite', 'write', abs(path), { h }, undefined, buf.subarray(offset, offset + CHUNK)))
+      for (let offset = CHUNK; offset < buf.length; offset += CHUNK) writes.push(run('pwrite', 'write', sandboxAbsolute(path), { h }, undefined, buf.subarray(offset, offset + CHUNK)))
       const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected')
       if (failed) throw (failed as PromiseRejectedResult).reason
     } finally {
-      await run('close', 'close', abs(path), { h }).catch(() => {})
+      await run('close', 'close', sandboxAbsolute(path), { h }).catch(() => {})
     }
   }
 
   async function list(path: string): Promise<Array<{ name: string; dir: boolean }> | null> {
     const entries: Array<{ name: string; dir: boolean }> = []
-    const o = await run('list', 'scandir', abs(path), { path: at(path) }, (part) => {
+    const o = await run('list', 'scandir', sandboxAbsolute(path), { path: at(path) }, (part) => {
       for (const e of entriesOf(part)) if (entries.length < MAX_LIST && Array.isArray(e) && typeof e[0] === 'string') entries.push({ name: e[0], dir: e[1] === true })
     })
     return o.notDir ? null : entries
@@ -125,7 +123,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
   async function walk(path: string, options: WalkOptions): Promise<WalkResult> {
     const entries: Array<string | SnapshotEntry> = []
     const cap = options.want === 'search' && options.maxMatches ? options.maxMatches : options.limit
-    const o = await run('walk', 'scandir', abs(path), { path: at(path), ...options }, (part) => {
+    const o = await run('walk', 'scandir', sandboxAbsolute(path), { path: at(path), ...options }, (part) => {
       for (const e of entriesOf(part)) {
         if (entries.length >= cap) return
         if (options.want === 'snapshot') {
@@ -133,7 +131,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
         } else if (typeof e === 'string') entries.push(e)
       }
     })
-    const top = paths.realPath(abs(path), str(o.top))
+    const top = paths.realPath(sandboxAbsolute(path), str(o.top))
     if (o.missing) return { top, missing: true, entries: [] }
     const type = TYPES.has(o.type as FsType) ? (o.type as FsType) : 'unknown'
     const s = Array.isArray(o.stat) ? o.stat : undefined
@@ -142,7 +140,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
 
   async function openRead(path: string): Promise<{ size: number; stream: Readable }> {
     // The first chunk comes with the open: a small file is one round trip, and no handle.
-    const o = await run('open', 'open', abs(path), { path: at(path), first: CHUNK })
+    const o = await run('open', 'open', sandboxAbsolute(path), { path: at(path), first: CHUNK })
     const h = o.h
     const first = o.raw ?? Buffer.alloc(0)
     let eof = o.eof === true || first.length < CHUNK
@@ -150,14 +148,14 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     const close = () => {
       if (closed) return Promise.resolve()
       closed = true
-      return run('close', 'close', abs(path), { h }).then(() => {}, () => {})
+      return run('close', 'close', sandboxAbsolute(path), { h }).then(() => {}, () => {})
     }
     // Up to WINDOW chunks are asked for ahead, in order; a short one is the end of the file.
     let next = first.length
     const ahead: Array<Promise<Buffer>> = []
     const fill = () => {
       while (!eof && ahead.length < WINDOW) {
-        const read = run('pread', 'read', abs(path), { h, offset: next, length: CHUNK }).then((r) => r.raw ?? Buffer.alloc(0))
+        const read = run('pread', 'read', sandboxAbsolute(path), { h, offset: next, length: CHUNK }).then((r) => r.raw ?? Buffer.alloc(0))
         read.catch(() => {}) // awaited in turn
         ahead.push(read)
         next += CHUNK
@@ -195,7 +193,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
   }
 
   async function writeStream(path: string, source: Readable): Promise<number> {
-    const h = (await run('wopen', 'open', abs(path), { path: at(path) })).h
+    const h = (await run('wopen', 'open', sandboxAbsolute(path), { path: at(path) })).h
     let written = 0
     let pending: Buffer[] = []
     let pendingBytes = 0
@@ -203,7 +201,7 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     // the source is read while the agent writes.
     const inflight = new Set<Promise<unknown>>()
     const send = async (piece: Buffer) => {
-      const write = run('pwrite', 'write', abs(path), { h }, undefined, piece)
+      const write = run('pwrite', 'write', sandboxAbsolute(path), { h }, undefined, piece)
       const settled = write.then(() => void (written += piece.length)).finally(() => inflight.delete(settled))
       settled.catch(() => {}) // awaited below
       inflight.add(settled)
@@ -225,12 +223,12 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
       }
       await flush()
       await Promise.all(inflight)
-      await run('close', 'rename', abs(path), { h, commit: true })
+      await run('close', 'rename', sandboxAbsolute(path), { h, commit: true })
       return written
     } catch (e) {
       source.destroy()
       await Promise.allSettled(inflight)
-      await run('close', 'close', abs(path), { h }).catch(() => {})
+      await run('close', 'close', sandboxAbsolute(path), { h }).catch(() => {})
       throw e
     }
   }
@@ -239,11 +237,11 @@ export function createAgentFs(request: AgentFsRequest, paths: AgentFsPaths): San
     stat: stat as SandboxFs['stat'],
     readFile,
     writeFile,
-    mkdir: async (path) => void (await run('mkdir', 'mkdir', abs(path), { path: at(path) })),
-    move: async (source, destination) => void (await run('move', 'rename', abs(source), { source: at(source, false), destination: at(destination, false) })),
-    remove: async (path) => void (await run('remove', 'rm', abs(path), { path: at(path, false) })),
+    mkdir: async (path) => void (await run('mkdir', 'mkdir', sandboxAbsolute(path), { path: at(path) })),
+    move: async (source, destination) => void (await run('move', 'rename', sandboxAbsolute(source), { source: at(source, false), destination: at(destination, false) })),
+    remove: async (path) => void (await run('remove', 'rm', sandboxAbsolute(path), { path: at(path, false) })),
     list,
-    diskUsage: async (path, options) => num((await run('du', 'scandir', abs(path), { path: at(path), limit: options.limit })).bytes),
+    diskUsage: async (path, options) => num((await run('du', 'scandir', sandboxAbsolute(path), { path: at(path), limit: options.limit })).bytes),
     walk,
     openRead,
     writeStream,

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
-import { posix, relative, sep } from 'node:path'
+import { relative, sep } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import type { LocalConfig } from '../config.ts'
 import { createAgentFs } from './createAgentFs.ts'
@@ -12,7 +12,7 @@ import { findInterpreter } from './findInterpreter.ts'
 import type { Interpreter } from './findInterpreter.ts'
 import { descendantsOf, isAlive, killAll, pidsWithEnv, processTable } from './processTable.ts'
 import { killProcessGroup, onHostExit } from './processRegistry.ts'
-import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
+import { resolveSessionPath, sandboxAbsolute } from './resolveSessionPath.ts'
 import { readLines } from './readLines.ts'
 import type { Sandbox, SandboxOwner, SandboxProcess, SandboxSpawnOptions } from './Sandbox.ts'
 import { launchSpec, sessionEnv } from './spawnInSession.ts'
@@ -446,7 +446,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       setImmediate(() => failed.handle({ op: 'failed', id: 0, message: 'the session was released' }))
       return failed
     }
-    const cwd = posix.resolve(SANDBOX_HOME, options.cwd || '.')
+    const cwd = sandboxAbsolute(options.cwd)
     // Plain processes get the host path; under bubblewrap the sandbox resolves cwd itself.
     const hostCwd = bwrap ? cwd : resolveSessionPath(session.rootDir, cwd)
     agent ??= start()

@@ -1,11 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { posix } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import type { LocalConfig } from '../config.ts'
 import { descendantsOf, isAlive, killAll, pidsWithEnv, processTable } from './processTable.ts'
 import { killProcessGroup } from './processRegistry.ts'
-import { SANDBOX_HOME } from './resolveSessionPath.ts'
+import { sandboxAbsolute } from './resolveSessionPath.ts'
 import type { Sandbox, SandboxOwner, SandboxProcess, SandboxSpawnOptions } from './Sandbox.ts'
 import type { SandboxFs } from './SandboxFs.ts'
 import { SandboxFsError } from './SandboxFsError.ts'
@@ -75,7 +74,7 @@ class DirectProcess extends EventEmitter implements SandboxProcess {
  */
 function unavailableFs(): SandboxFs {
   const refuse = (syscall: string) => (path: string) =>
-    Promise.reject(new SandboxFsError('ESANDBOX', 'file operations need python3 on the host (AGB Local performs them inside the session sandbox with it); install python3', syscall, posix.resolve(SANDBOX_HOME, path || '.')))
+    Promise.reject(new SandboxFsError('ESANDBOX', 'file operations need python3 on the host (AGB Local performs them inside the session sandbox with it); install python3', syscall, sandboxAbsolute(path)))
   return {
     stat: refuse('stat') as SandboxFs['stat'],
     readFile: refuse('open'),

@@ -4,6 +4,11 @@ import { join, posix } from 'node:path'
 /** Default working directory (and HOME) inside every sandbox. */
 export const SANDBOX_HOME = '/home/user'
 
+/** A sandbox path turned absolute and normalised (relative paths start at /home/user; empty or missing is /home/user). */
+export function sandboxAbsolute(path: string | undefined): string {
+  return posix.resolve(SANDBOX_HOME, path || '.')
+}
+
 /** Options of {@link resolveSessionPath}. */
 export interface ResolveSessionPathOptions {
   /**
@@ -42,7 +47,7 @@ const MAX_LINKS = 40
  */
 export function resolveSessionPath(rootDir: string, sandboxPath: string, options: ResolveSessionPathOptions = {}): string {
   const followLast = options.followLast ?? true
-  const pending = posix.resolve(SANDBOX_HOME, sandboxPath || '.').split('/').filter(Boolean)
+  const pending = sandboxAbsolute(sandboxPath).split('/').filter(Boolean)
   const resolved: string[] = []
   let links = 0
   while (pending.length) {

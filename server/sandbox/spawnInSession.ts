@@ -1,13 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess, StdioOptions } from 'node:child_process'
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs'
-import { join, posix } from 'node:path'
+import { join } from 'node:path'
 import type { LocalConfig } from '../config.ts'
 import type { Confinement } from './limits/createConfinement.ts'
 import { findExecutable } from './findExecutable.ts'
 import { registerProcess } from './processRegistry.ts'
 import type { SandboxOwner } from './Sandbox.ts'
-import { resolveSessionPath, SANDBOX_HOME } from './resolveSessionPath.ts'
+import { resolveSessionPath, SANDBOX_HOME, sandboxAbsolute } from './resolveSessionPath.ts'
 
 /** What to run in a session. */
 export interface SpawnInSessionOptions {
@@ -199,7 +199,7 @@ export interface LaunchSpec {
  * @throws Error when `cwd` escapes the session root or argv is empty.
  */
 export function launchSpec(config: LocalConfig, session: SandboxOwner, options: SpawnInSessionOptions): LaunchSpec {
-  const cwd = posix.resolve(SANDBOX_HOME, options.cwd || '.')
+  const cwd = sandboxAbsolute(options.cwd)
   const hostCwd = resolveSessionPath(session.rootDir, cwd)
   const roBinds = options.roBinds ?? []
   const [command, ...rest] = options.argv

@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
 import type { Readable } from 'node:stream'
-import { SANDBOX_HOME } from '../sandbox/resolveSessionPath.ts'
+import { sandboxAbsolute } from '../sandbox/resolveSessionPath.ts'
 import { fsErrorCode } from '../sandbox/fsErrorCode.ts'
 import type { Session } from '../sessions/Session.ts'
 
@@ -9,11 +9,6 @@ import type { Session } from '../sessions/Session.ts'
 
 /** Most files below one directory that an upload or sync takes. */
 const MAX_TREE_FILES = 1_000_000
-
-/** A sandbox path turned absolute and normalised (relative paths start at /home/user). */
-export function sandboxAbsolute(path: string): string {
-  return posix.resolve(SANDBOX_HOME, path || '.')
-}
 
 /** Creates a sandbox directory and its parents. */
 export async function ensureSandboxDir(session: Session, sandboxDir: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { posix } from 'node:path'
+import { sandboxAbsolute } from '../sandbox/resolveSessionPath.ts'
 import type { Session } from '../sessions/Session.ts'
-import { ensureSandboxDir, listSandboxFiles, openSandboxFile, sandboxAbsolute, sandboxKind, writeSandboxFile } from './sandboxFiles.ts'
+import { ensureSandboxDir, listSandboxFiles, openSandboxFile, sandboxKind, writeSandboxFile } from './sandboxFiles.ts'
 import { CONTEXT_BUCKET } from './storageFor.ts'
 import type { Storage, SyncTask } from './storageFor.ts'
 

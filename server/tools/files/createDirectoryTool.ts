@@ -1,6 +1,6 @@
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 
 /** `create_directory` {path} (§5.3): creates the directory and its parents; existing is fine. */
@@ -11,6 +11,6 @@ export const createDirectoryTool: Tool = {
   async run(args, { session }) {
     const path = stringArg(args, 'path')
     await session.sandbox.fs.mkdir(path)
-    return textResult(`Successfully created directory ${sandboxPath(path)}`)
+    return textResult(`Successfully created directory ${sandboxAbsolute(path)}`)
   },
 }

@@ -1,6 +1,6 @@
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 
 /**
@@ -13,8 +13,8 @@ export const deleteFileTool: Tool = {
   inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
   async run(args, { session }) {
     const path = stringArg(args, 'path')
-    if (sandboxPath(path) === '/') return textResult('Error: cannot delete the root directory', true)
+    if (sandboxAbsolute(path) === '/') return textResult('Error: cannot delete the root directory', true)
     await session.sandbox.fs.remove(path)
-    return textResult(`Successfully deleted ${sandboxPath(path)}`)
+    return textResult(`Successfully deleted ${sandboxAbsolute(path)}`)
   },
 }

@@ -2,7 +2,7 @@ import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
 import { fsErrorCode } from '../../sandbox/fsErrorCode.ts'
 import { MAX_READ_BYTES } from './readFileTool.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 import { unifiedDiff } from './unifiedDiff.ts'
 
@@ -59,10 +59,10 @@ export const editFileTool: Tool = {
     try {
       read = await session.sandbox.fs.readFile(path, { max: MAX_READ_BYTES })
     } catch (e) {
-      if (fsErrorCode(e) === 'EISDIR' || fsErrorCode(e) === 'ENOTREG') return textResult(`Error: ${sandboxPath(path)} is not a regular file`, true)
+      if (fsErrorCode(e) === 'EISDIR' || fsErrorCode(e) === 'ENOTREG') return textResult(`Error: ${sandboxAbsolute(path)} is not a regular file`, true)
       throw e
     }
-    if (!read.data) return textResult(`Error: ${sandboxPath(path)} is too large to edit (${read.size} bytes)`, true)
+    if (!read.data) return textResult(`Error: ${sandboxAbsolute(path)} is too large to edit (${read.size} bytes)`, true)
     const original = read.data.toString('utf8').replace(/\r\n/g, '\n')
     let modified = original
     for (const edit of edits) {
@@ -70,7 +70,7 @@ export const editFileTool: Tool = {
       if (next === undefined) return textResult(`Error: could not find exact match for edit:\n${edit.oldText}`, true)
       modified = next
     }
-    const diff = unifiedDiff(sandboxPath(path), original, modified)
+    const diff = unifiedDiff(sandboxAbsolute(path), original, modified)
     if (args.dryRun !== true && modified !== original) await session.sandbox.fs.writeFile(path, modified)
     let fence = '```'
     while (diff.includes(fence)) fence += '`'

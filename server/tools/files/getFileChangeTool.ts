@@ -2,7 +2,7 @@ import type { SnapshotEntry } from '../../sandbox/SandboxFs.ts'
 import type { Session } from '../../sessions/Session.ts'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 
 interface Entry {
@@ -90,7 +90,7 @@ export const getFileChangeTool: Tool = {
     if (!perSession) baselines.set(session, (perSession = new Map()))
     const { top, snap: after } = await snapshot(session, path)
     const before = perSession.get(top)
-    if (!after && !before) return textResult(`Error: no such file or directory: ${sandboxPath(path)}`, true)
+    if (!after && !before) return textResult(`Error: no such file or directory: ${sandboxAbsolute(path)}`, true)
     const now = after ?? new Map()
     remember(perSession, top, now)
     return textResult(JSON.stringify(before ? diff(before, now) : []))

@@ -2,7 +2,7 @@ import { posix } from 'node:path'
 import type { FsStat } from '../../sandbox/SandboxFs.ts'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 
 const TYPE_CHARS: Record<FsStat['type'], string> = { directory: 'd', symlink: 'l', fifo: 'p', socket: 's', char: 'c', block: 'b', file: '-', unknown: '-' }
@@ -28,7 +28,7 @@ export const getFileInfoTool: Tool = {
   async run(args, { session }) {
     const path = stringArg(args, 'path')
     const st = await session.sandbox.fs.stat(path, { names: true })
-    const shown = sandboxPath(path)
+    const shown = sandboxAbsolute(path)
     return textResult([
       `name: ${posix.basename(shown) || '/'}`,
       `path: ${shown}`,

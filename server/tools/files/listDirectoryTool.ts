@@ -1,6 +1,6 @@
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 
 /**
@@ -14,7 +14,7 @@ export const listDirectoryTool: Tool = {
   async run(args, { session }) {
     const path = stringArg(args, 'path')
     const entries = await session.sandbox.fs.list(path)
-    if (!entries) return textResult(`Error: not a directory: ${sandboxPath(path)}`, true)
+    if (!entries) return textResult(`Error: not a directory: ${sandboxAbsolute(path)}`, true)
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     return textResult(entries.map((e) => `${e.dir ? '[DIR]' : '[FILE]'} ${e.name}`).join('\n'))
   },

@@ -1,7 +1,7 @@
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
 import { fsErrorCode } from '../../sandbox/fsErrorCode.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 
 /**
@@ -15,13 +15,13 @@ export const moveFileTool: Tool = {
   async run(args, { session }) {
     const source = stringArg(args, 'source')
     const destination = stringArg(args, 'destination')
-    if (sandboxPath(source) === '/' || sandboxPath(destination) === '/') return textResult('Error: cannot move the root directory', true)
+    if (sandboxAbsolute(source) === '/' || sandboxAbsolute(destination) === '/') return textResult('Error: cannot move the root directory', true)
     try {
       await session.sandbox.fs.move(source, destination)
     } catch (e) {
-      if (fsErrorCode(e) === 'EEXIST') return textResult(`Error: destination already exists: ${sandboxPath(destination)}`, true)
+      if (fsErrorCode(e) === 'EEXIST') return textResult(`Error: destination already exists: ${sandboxAbsolute(destination)}`, true)
       throw e
     }
-    return textResult(`Successfully moved ${sandboxPath(source)} to ${sandboxPath(destination)}`)
+    return textResult(`Successfully moved ${sandboxAbsolute(source)} to ${sandboxAbsolute(destination)}`)
   },
 }

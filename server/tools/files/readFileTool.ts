@@ -1,7 +1,7 @@
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
 import { fsErrorCode } from '../../sandbox/fsErrorCode.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { countArg, stringArg } from './toolArgs.ts'
 
 /** Largest single read (the SDKs read in 50 KiB chunks; the seed era read whole files). */
@@ -28,8 +28,8 @@ export const readFileTool: Tool = {
     try {
       read = await session.sandbox.fs.readFile(path, { offset, length, max: MAX_READ_BYTES })
     } catch (e) {
-      if (fsErrorCode(e) === 'EISDIR') return textResult(`Error: ${sandboxPath(path)} is a directory`, true)
-      if (fsErrorCode(e) === 'ENOTREG') return textResult(`Error: ${sandboxPath(path)} is not a regular file`, true)
+      if (fsErrorCode(e) === 'EISDIR') return textResult(`Error: ${sandboxAbsolute(path)} is a directory`, true)
+      if (fsErrorCode(e) === 'ENOTREG') return textResult(`Error: ${sandboxAbsolute(path)} is not a regular file`, true)
       throw e
     }
     if (!read.data) {

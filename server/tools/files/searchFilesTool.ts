@@ -3,7 +3,7 @@ import type { WalkMatcher } from '../../sandbox/SandboxFs.ts'
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
 import { globToRegExp } from './globToRegExp.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 
 const MAX_VISITED = 200_000
@@ -48,8 +48,8 @@ export const searchFilesTool: Tool = {
       match: matcher(pattern, true),
       skip: excludes.map((p) => matcher(p, false)),
     })
-    if (walk.missing) return textResult(`Error: ENOENT: no such file or directory, stat '${sandboxPath(path)}'`, true)
-    if (walk.type !== 'directory') return textResult(`Error: not a directory: ${sandboxPath(path)}`, true)
+    if (walk.missing) return textResult(`Error: ENOENT: no such file or directory, stat '${sandboxAbsolute(path)}'`, true)
+    if (walk.type !== 'directory') return textResult(`Error: not a directory: ${sandboxAbsolute(path)}`, true)
     const found = walk.entries.map((rel) => posix.join(walk.top, rel as string))
     return textResult(found.length ? found.join('\n') : 'No matches found')
   },

@@ -1,7 +1,7 @@
 import type { Tool } from '../Tool.ts'
 import { textResult } from '../Tool.ts'
 import { fsErrorCode } from '../../sandbox/fsErrorCode.ts'
-import { sandboxPath } from './sessionPaths.ts'
+import { sandboxAbsolute } from '../../sandbox/resolveSessionPath.ts'
 import { stringArg } from './toolArgs.ts'
 
 const MODES = new Set(['overwrite', 'append', 'create_new'])
@@ -27,11 +27,11 @@ export const writeFileTool: Tool = {
     try {
       await session.sandbox.fs.writeFile(path, args.content, { mode: mode as 'overwrite' | 'append' | 'create_new' })
     } catch (e) {
-      if (fsErrorCode(e) === 'EEXIST' && mode === 'create_new') return textResult(`Error: file already exists: ${sandboxPath(path)}`, true)
-      if (fsErrorCode(e) === 'EISDIR') return textResult(`Error: ${sandboxPath(path)} is a directory`, true)
-      if (fsErrorCode(e) === 'ENOTREG') return textResult(`Error: ${sandboxPath(path)} is not a regular file`, true)
+      if (fsErrorCode(e) === 'EEXIST' && mode === 'create_new') return textResult(`Error: file already exists: ${sandboxAbsolute(path)}`, true)
+      if (fsErrorCode(e) === 'EISDIR') return textResult(`Error: ${sandboxAbsolute(path)} is a directory`, true)
+      if (fsErrorCode(e) === 'ENOTREG') return textResult(`Error: ${sandboxAbsolute(path)} is not a regular file`, true)
       throw e
     }
-    return textResult(`Successfully wrote to ${sandboxPath(path)}`)
+    return textResult(`Successfully wrote to ${sandboxAbsolute(path)}`)
   },
 }
