@@ -3,6 +3,7 @@ import { startSessionBrowser } from '../browser/sessionBrowsers.ts'
 import { fail, ok } from '../http/envelope.ts'
 import type { Route, RouteContext } from './Route.ts'
 import { BadRequest } from './Route.ts'
+import { parseJsonObject } from './parseJsonObject.ts'
 import { sessionNotFound } from './sessionNotFound.ts'
 
 /** The official SDKs' default profile directory. */
@@ -22,16 +23,7 @@ function size(value: unknown, name: string): { width: number; height: number } |
  * extensionPath, browserType, behaviorSimulate) are accepted and have no effect.
  */
 function browserOption(ctx: RouteContext) {
-  const raw = ctx.url.searchParams.get('browserOption')
-  if (!raw) return {}
-  let option: unknown
-  try {
-    option = JSON.parse(raw)
-  } catch {
-    throw new BadRequest('browserOption must be a JSON object')
-  }
-  if (!option || typeof option !== 'object' || Array.isArray(option)) throw new BadRequest('browserOption must be a JSON object')
-  const o = option as Record<string, unknown>
+  const o = parseJsonObject(ctx.url.searchParams.get('browserOption'), 'browserOption must be a JSON object')
   if (o.userAgent !== undefined && typeof o.userAgent !== 'string') throw new BadRequest('browserOption.userAgent must be a string')
   if (o.cmdArgs !== undefined && !(Array.isArray(o.cmdArgs) && o.cmdArgs.every((a) => typeof a === 'string' && a.startsWith('--')))) {
     throw new BadRequest('browserOption.cmdArgs must be a list of --switches')

@@ -1,4 +1,4 @@
-import { BadRequest } from './Route.ts'
+import { parseJsonObject } from './parseJsonObject.ts'
 
 /**
  * Parses a labels value (a JSON-encoded object, as createSession's `labels`, SetLabel's
@@ -8,15 +8,6 @@ import { BadRequest } from './Route.ts'
  * @throws BadRequest when it is not a JSON object
  */
 export function parseLabels(value: unknown, name = 'labels'): Record<string, string> {
-  if (value === undefined || value === null || value === '') return {}
-  let parsed = value
-  if (typeof value === 'string') {
-    try {
-      parsed = JSON.parse(value)
-    } catch {
-      throw new BadRequest(`${name} must be a JSON-encoded object`)
-    }
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadRequest(`${name} must be a JSON-encoded object`)
+  const parsed = parseJsonObject(value, `${name} must be a JSON-encoded object`)
   return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
 }
