@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { AgbLocalOptions } from '../../../server/index.ts'
 
@@ -9,6 +10,10 @@ export interface LocalChild {
   pid: number
   /** The child's memory after a full garbage collection: what it keeps, not what it has yet to free. */
   retained(): Promise<NodeJS.MemoryUsage>
+  /** Its resident memory now (`VmRSS`) or at its peak (`VmHWM`), in KiB, from /proc. */
+  statusKiB(field: 'VmRSS' | 'VmHWM'): number
+  /** Resets its peak (`VmHWM`) to the resident memory now. */
+  resetPeak(): void
   /** POSTs a JSON body with the API key; resolves with the answer's JSON. */
   post(path: string, body: unknown): Promise<Record<string, any>>
   /** Calls a tool of a session through `/mcp`: its first text content and `isError`. */
@@ -42,6 +47,8 @@ export async function startLocalChild(options: AgbLocalOptions = {}): Promise<Lo
       child.kill('SIGUSR2')
       return JSON.parse(await line) as NodeJS.MemoryUsage
     },
+    statusKiB: (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]),
+    resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
     post,
     async callTool(sessionId, name, args) {
       const answer = await post('/mcp?autoGenSession=false', { sessionId, name, args: JSON.stringify(args) })

@@ -1,4 +1,3 @@
-import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
 import { openWs } from '../wsClient.ts'
@@ -17,27 +16,18 @@ const report = attackTable('Attacks on the memory of AGB Local itself')
 afterAll(() => report.print())
 
 let child: LocalChild
-let url = ''
-let apiKey = ''
-let pid = 0
 
 beforeAll(async () => {
   child = await startLocalChild()
-  ;({ url, apiKey, pid } = child)
 }, 60_000)
 afterAll(() => child.stop())
 
-function statusKiB(field: 'VmRSS' | 'VmHWM'): number {
-  const match = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(match![1])
-}
-
 /** Runs `attack`; returns its result and how far the server's resident memory rose above where it was (MiB). */
 async function measured<T>(attack: () => Promise<T>): Promise<{ value: T; growthMiB: number }> {
-  writeFileSync(`/proc/${pid}/clear_refs`, '5') // resets VmHWM to the current RSS
-  const before = statusKiB('VmRSS')
+  child.resetPeak()
+  const before = child.statusKiB('VmRSS')
   const value = await attack()
-  return { value, growthMiB: Math.round((statusKiB('VmHWM') - before) / 1024) }
+  return { value, growthMiB: Math.round((child.statusKiB('VmHWM') - before) / 1024) }
 }
 
 /** The server's heap after a full garbage collection (MiB): what it keeps, not what it has yet to free. */
@@ -45,22 +35,18 @@ async function retainedHeapMiB(): Promise<number> {
   return Math.round((await child.retained()).heapUsed / 1024 / 1024)
 }
 
-const post = (path: string, body: unknown) => child.post(path, body)
-
 async function newSession(): Promise<{ sessionId: string; wsUrl: string; token: string }> {
-  const created = await post('/mcp/createSession?imageId=agb-code-space-1', {})
+  const created = await child.post('/mcp/createSession?imageId=agb-code-space-1', {})
   if (!created.data?.sessionId) throw new Error(`createSession: ${JSON.stringify(created)}`)
   return created.data
 }
 
-const callTool = (sessionId: string, name: string, args: Record<string, unknown>) => child.callTool(sessionId, name, args)
-
 async function runCode(sessionId: string, code: string, timeout_s = 60): Promise<Record<string, any> & { answerBytes: number }> {
-  const { text } = await callTool(sessionId, 'run_code', { code, language: 'python', timeout_s })
+  const { text } = await child.callTool(sessionId, 'run_code', { code, language: 'python', timeout_s })
   return { ...JSON.parse(text), answerBytes: text.length }
 }
 
-const release = (sessionId: string) => post('/mcp/releaseSessionAsync', { sessionId })
+const release = (sessionId: string) => child.post('/mcp/releaseSessionAsync', { sessionId })
 
 describe('the kernel event pipe (fd 3) written by the code it runs', () => {
   it('a 256 MiB line without a newline stops that kernel with a clear error; the server does not buffer it', async () => {
@@ -89,7 +75,7 @@ describe('the kernel event pipe (fd 3) written by the code it runs', () => {
       ['python', "raise ValueError('e' * 20_000_000)", 'stderr'],
     ]
     for (const [language, code, stream] of cases) {
-      const { text } = await callTool(sessionId, 'run_code', { code, language, timeout_s: 60 })
+      const { text } = await child.callTool(sessionId, 'run_code', { code, language, timeout_s: 60 })
       const run = JSON.parse(text)
       const printed = run[stream].join('')
       expect(printed.length, language).toBeLessThan(MiB + 100)
@@ -101,7 +87,7 @@ describe('the kernel event pipe (fd 3) written by the code it runs', () => {
     // Every kernel kept its state (none was stopped).
     const show: Record<string, string> = { python: 'print(x)', javascript: 'console.log(x)', java: 'System.out.println(x);', r: 'cat(paste0(x, "\\n"))' }
     for (const [language, code] of Object.entries(show)) {
-      const { text } = await callTool(sessionId, 'run_code', { code, language, timeout_s: 60 })
+      const { text } = await child.callTool(sessionId, 'run_code', { code, language, timeout_s: 60 })
       expect(JSON.parse(text).stdout.join(''), language).toBe('5\n')
     }
     await release(sessionId)
@@ -202,8 +188,8 @@ describe('streamed run_code over the session WebSocket', () => {
 describe('read_multiple_files', () => {
   it('reads one 32 MiB budget per call: the same 31 MiB file listed 8 times is read once', async () => {
     const { sessionId } = await newSession()
-    await callTool(sessionId, 'shell', { command: "head -c 31M /dev/zero | tr '\\0' a > /home/user/big", timeout_ms: 30_000 })
-    const { value: answer, growthMiB } = await measured(() => callTool(sessionId, 'read_multiple_files', { paths: Array(8).fill('/home/user/big') }))
+    await child.callTool(sessionId, 'shell', { command: "head -c 31M /dev/zero | tr '\\0' a > /home/user/big", timeout_ms: 30_000 })
+    const { value: answer, growthMiB } = await measured(() => child.callTool(sessionId, 'read_multiple_files', { paths: Array(8).fill('/home/user/big') }))
     report.add('read_multiple_files of a 31 MiB file x8', `answer ${(answer.text.length / MiB).toFixed(1)} MiB; server grew ${growthMiB} MiB`)
     expect(answer.isError).toBe(false)
     const blocks = answer.text.split('\n---\n')
@@ -223,16 +209,16 @@ describe('get_file_change', () => {
     const { sessionId } = await newSession()
     // 20 nested directories above 30 000 files: each one's snapshot holds all 30 000.
     const dirs = Array.from({ length: 20 }, (_, i) => '/home/user/t/' + Array.from({ length: i + 1 }, (_, j) => `d${j}`).join('/'))
-    await callTool(sessionId, 'shell', { command: `mkdir -p ${dirs.at(-1)} && cd ${dirs.at(-1)} && python3 -c "[open('f%d' % i, 'w') for i in range(30000)]"`, timeout_ms: 60_000 })
+    await child.callTool(sessionId, 'shell', { command: `mkdir -p ${dirs.at(-1)} && cd ${dirs.at(-1)} && python3 -c "[open('f%d' % i, 'w') for i in range(30000)]"`, timeout_ms: 60_000 })
     const before = await retainedHeapMiB()
-    for (const dir of dirs) expect((await callTool(sessionId, 'get_file_change', { path: dir })).text).toBe('[]')
+    for (const dir of dirs) expect((await child.callTool(sessionId, 'get_file_change', { path: dir })).text).toBe('[]')
     const kept = (await retainedHeapMiB()) - before
     report.add('get_file_change on 20 nested directories over 30 000 files', `server keeps ${kept} MiB more heap`)
     expect(kept).toBeLessThan(40) // unfixed: all 600 000 entries, over 100 MiB
     // The newest baselines are kept (a change is reported); the oldest were forgotten (a first call again).
-    await callTool(sessionId, 'shell', { command: `touch ${dirs.at(-1)}/new`, timeout_ms: 10_000 })
-    expect(JSON.parse((await callTool(sessionId, 'get_file_change', { path: dirs.at(-1)! })).text)).toEqual([{ eventType: 'create', path: `${dirs.at(-1)}/new`, pathType: 'file' }])
-    expect((await callTool(sessionId, 'get_file_change', { path: dirs[0]! })).text).toBe('[]')
+    await child.callTool(sessionId, 'shell', { command: `touch ${dirs.at(-1)}/new`, timeout_ms: 10_000 })
+    expect(JSON.parse((await child.callTool(sessionId, 'get_file_change', { path: dirs.at(-1)! })).text)).toEqual([{ eventType: 'create', path: `${dirs.at(-1)}/new`, pathType: 'file' }])
+    expect((await child.callTool(sessionId, 'get_file_change', { path: dirs[0]! })).text).toBe('[]')
     await release(sessionId)
   }, 180_000)
 })

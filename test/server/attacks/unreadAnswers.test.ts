@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
@@ -21,13 +21,9 @@ const report = attackTable('Clients that never read their answers')
 afterAll(() => report.print())
 
 let child: LocalChild
-let url = ''
-let apiKey = ''
-let pid = 0
 
 beforeAll(async () => {
   child = await startLocalChild({ requestTimeout: TIMEOUT_S, maxUnsentBytes: MAX_UNSENT })
-  ;({ url, apiKey, pid } = child)
 }, 60_000)
 afterAll(() => child.stop())
 
@@ -56,12 +52,6 @@ async function retainedSettled(before: number, bound: number, tries: number, eve
 /** What the server keeps above `before` once cut-off answers are gone (MiB): up to 3 s to settle under 16. */
 const retainedAfterClose = async (before: number): Promise<number> => (await retainedSettled(before, 16, 6, 500)).last
 
-const peakKiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
-
-const post = (path: string, body: unknown) => child.post(path, body)
-
-const callTool = (sessionId: string, name: string, args: Record<string, unknown>) => child.callTool(sessionId, name, args)
-
 /** TCP connections in /proc/net/tcp (IPv4 loopback) by local port: state and receive queue. */
 function tcpTable(): Map<string, { localPort: number; remotePort: number; state: number; rxQueue: number }> {
   const table = new Map<string, { localPort: number; remotePort: number; state: number; rxQueue: number }>()
@@ -78,9 +68,9 @@ const ESTABLISHED = 1
 
 /** `n` clients that each ask for the big file and then read nothing. */
 async function attack(sessionId: string, n: number) {
-  const serverPort = Number(new URL(url).port)
+  const serverPort = Number(new URL(child.url).port)
   const body = JSON.stringify({ sessionId, name: 'read_file', args: JSON.stringify({ path: '/home/user/big' }) })
-  const request = `POST /mcp?autoGenSession=false HTTP/1.1\r\nhost: 127.0.0.1:${serverPort}\r\nauthorization: Bearer ${apiKey}\r\n` +
+  const request = `POST /mcp?autoGenSession=false HTTP/1.1\r\nhost: 127.0.0.1:${serverPort}\r\nauthorization: Bearer ${child.apiKey}\r\n` +
     `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   const sockets = await Promise.all(Array.from({ length: n }, () => new Promise<net.Socket>((resolve) => {
     const socket = net.connect(serverPort, '127.0.0.1', () => {
@@ -141,17 +131,17 @@ function expectCutOff(texts: string[]): void {
 describe('clients that never read their answers', () => {
   let sessionId = ''
   beforeAll(async () => {
-    const created = await post('/mcp/createSession?imageId=agb-code-space-1', {})
+    const created = await child.post('/mcp/createSession?imageId=agb-code-space-1', {})
     sessionId = created.data.sessionId as string
-    await callTool(sessionId, 'shell', { command: `head -c ${FILE_BYTES} /dev/zero | tr '\\0' a > /home/user/big`, timeout_ms: 30_000 })
-    expect((await callTool(sessionId, 'read_file', { path: '/home/user/big' })).text).toBe('a'.repeat(FILE_BYTES))
+    await child.callTool(sessionId, 'shell', { command: `head -c ${FILE_BYTES} /dev/zero | tr '\\0' a > /home/user/big`, timeout_ms: 30_000 })
+    expect((await child.callTool(sessionId, 'read_file', { path: '/home/user/big' })).text).toBe('a'.repeat(FILE_BYTES))
   }, 60_000)
-  afterAll(() => post('/mcp/releaseSessionAsync', { sessionId }))
+  afterAll(() => child.post('/mcp/releaseSessionAsync', { sessionId }))
 
   it('past maxUnsentBytes, the longest-stalled are cut off; the server holds at most the cap while a reading client is served', async () => {
     const before = await retainedMiB()
-    writeFileSync(`/proc/${pid}/clear_refs`, '5') // VmHWM from here
-    const rssBefore = peakKiB()
+    child.resetPeak() // VmHWM from here
+    const rssBefore = child.statusKiB('VmHWM')
     const attackers = await attack(sessionId, ATTACKERS)
 
     // A client that reads keeps being served all along.
@@ -165,7 +155,7 @@ describe('clients that never read their answers', () => {
           paused()
           await pause
         }
-        const answer = await callTool(sessionId, 'read_file', { path: '/home/user/big' })
+        const answer = await child.callTool(sessionId, 'read_file', { path: '/home/user/big' })
         expect(answer.text.length).toBe(FILE_BYTES)
         served++
       }
@@ -188,7 +178,7 @@ describe('clients that never read their answers', () => {
     const open = attackers.stillOpen()
     attackOver = true
     await reader
-    const peakGrowth = Math.round((peakKiB() - rssBefore) / 1024)
+    const peakGrowth = Math.round((child.statusKiB('VmHWM') - rssBefore) / 1024)
     const received = await attackers.received()
     const after = await retainedAfterClose(before)
     report.add(
