@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { AgbError } from '../errors.ts'
 import { facts, type Envelope } from './envelope.ts'
+import { parseJsonField } from './parseJson.ts'
 
 /**
  * Validates response data against a schema; a mismatch is an `invalid_response` error
@@ -19,14 +20,4 @@ export function decode<S extends v.GenericSchema>(schema: S, value: unknown, env
 }
 
 /** Parses a JSON-encoded string field; non-strings pass through unchanged. */
-export const jsonString = v.pipe(
-  v.unknown(),
-  v.transform((input) => {
-    if (typeof input !== 'string') return input
-    try {
-      return JSON.parse(input) as unknown
-    } catch {
-      return input
-    }
-  }),
-)
+export const jsonString = v.pipe(v.unknown(), v.transform(parseJsonField))

@@ -4,3 +4,13 @@ export function parseJson(text: string): unknown {
     return JSON.parse(text)
   } catch {}
 }
+
+/** A JSON-encoded string field, decoded; anything else (a non-string, text that is not JSON) as it is. */
+export function parseJsonField(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  try {
+    return JSON.parse(value) as unknown
+  } catch {
+    return value
+  }
+}

@@ -3,6 +3,7 @@ import { createClient, type WebSocketConstructor } from '../client.ts'
 import { AgbError, isAgbError } from '../errors.ts'
 import type { FetchLike } from '../types.ts'
 import { streamCode, type StreamCodeOptions } from '../code/streamCode.ts'
+import { parseJson } from '../_internal/parseJson.ts'
 import { nonEmpty, validate } from '../_internal/validate.ts'
 import { allowsOrigin } from './allowsOrigin.ts'
 import { createIdSigner, type IdKind } from './createIdSigner.ts'
@@ -196,12 +197,7 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       signal,
     })
     const text = await response.text()
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = undefined
-    }
+    const json = parseJson(text)
     // PROTOCOL: some answers nest the envelope under `body`.
     const envelope = isObject(json) && isObject(json.body) ? json.body : json
     return { response, text, json, envelope: isObject(envelope) ? envelope : undefined }
@@ -259,12 +255,8 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
         ? new ProxyRefusal(413, 'PayloadTooLarge', `the request body is over this proxy's ${maxBody} bytes; move files through presigned URLs (uploadFile/downloadFile)`)
         : new ProxyRefusal(400, 'InvalidParameter', 'the request body could not be read')
     }
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(body.text || '{}')
-    } catch {
-      throw new ProxyRefusal(400, 'InvalidParameter', 'the body must be a JSON object')
-    }
+    // Text that is not JSON, and JSON that is not an object, get the same refusal.
+    const parsed = parseJson(body.text || '{}')
     if (!isObject(parsed)) throw new ProxyRefusal(400, 'InvalidParameter', 'the body must be a JSON object')
     return parsed
   }
@@ -360,6 +352,8 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
     if (route.context && !query.has('contextId')) throw new ProxyRefusal(400, 'InvalidParameter', 'contextId is required')
 
     let release: (() => void) | undefined
+    // The caller's own labels on a list, worked out (an HMAC) once for the filter and the check of the answer.
+    let listOwn: Record<string, string> | undefined
     if (path === '/mcp/createSession') {
       const image = query.get('imageId') ?? ''
       if (o.imageIds && !o.imageIds.includes(image)) throw new ProxyRefusal(403, 'Forbidden', `image ${image || '(none)'} is not allowed by this proxy`)
@@ -377,7 +371,7 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       // SetLabel replaces every label: the proxy's are put back whatever the browser sent.
       query.set('Labels', JSON.stringify({ ...parseBrowserLabels(query.get('Labels'), 'Labels', own), ...own }))
     } else if (path === '/sdk/ListSession') {
-      const own = await ownLabels(client)
+      const own = (listOwn = await ownLabels(client))
       const filter = parseBrowserLabels(query.get('labels'), 'labels', own)
       query.set('labels', JSON.stringify({ ...filter, [PROXY_LABEL]: own[PROXY_LABEL], [PROXY_CLIENT_LABEL]: own[PROXY_CLIENT_LABEL] }))
       const max = query.has('maxResults') ? Number(query.get('maxResults')) : 10
@@ -400,9 +394,9 @@ export function createProxyHandler(options: ProxyOptions): (request: Request) =>
       return new Response(answer.text, { status: answer.response.status, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...cors(request) } })
     }
     const json = answer.json
-    if (path === '/sdk/ListSession') {
-      const own = await ownLabels(client)
-      const data = isObject(json.body) ? json.body : json
+    if (listOwn) {
+      const own = listOwn
+      const data = answer.envelope! // `json` is an object, so its envelope is one
       if (Array.isArray(data.data)) {
         const items = data.data as unknown[]
         const owned = await Promise.all(items.map((item) => isObject(item) && typeof item.sessionId === 'string' && ownedBy(item.sessionId, own, request.signal)))
