@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto'
-import { STATUS_CODES } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
+import { sameSecret } from '../http/checkBearer.ts'
 import type { SessionStore } from '../sessions/createSessionStore.ts'
+import { refuse } from '../ws/refuse.ts'
 import { browserOf } from './sessionBrowsers.ts'
 
 /** Where getCdpLink points: `/cdp/<sessionId>/devtools/browser/<secret>`. */
@@ -16,18 +16,6 @@ export interface CdpGateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean
   /** Closes every relayed client (1001) and refuses later upgrades. */
   closeAll(): void
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-function refuse(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ success: false, code: status === 404 ? 'NotFound' : 'Conflict', message })
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
 /**
@@ -48,11 +36,11 @@ export function createCdpGateway(store: SessionStore): CdpGateway {
       const session = store.live(decodeURIComponent(match[1]!))
       const browser = session && browserOf(session)
       if (closed || !browser || !sameSecret(match[2]!, browser.secret)) {
-        refuse(socket, 404, 'no browser at this DevTools URL: the session was released, its browser stopped, or the URL is wrong (get a fresh one with getCdpLink)')
+        refuse(socket, 404, 'NotFound', 'no browser at this DevTools URL: the session was released, its browser stopped, or the URL is wrong (get a fresh one with getCdpLink)')
         return true
       }
       if (browser.clientConnected) {
-        refuse(socket, 409, 'another DevTools client is connected to this browser; AGB Local relays one at a time: disconnect it first')
+        refuse(socket, 409, 'Conflict', 'another DevTools client is connected to this browser; AGB Local relays one at a time: disconnect it first')
         return true
       }
       wss.handleUpgrade(req, socket, head, (ws) => {

@@ -1,14 +1,14 @@
-import { timingSafeEqual } from 'node:crypto'
-import { STATUS_CODES } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { RawData, WebSocket } from 'ws'
 import { MAX_TIMER_MS, type LocalConfig } from '../config.ts'
+import { sameSecret } from '../http/checkBearer.ts'
 import type { SessionStore } from '../sessions/createSessionStore.ts'
 import type { Session } from '../sessions/Session.ts'
 import { TOOL_SERVER } from '../tools/toolRegistry.ts'
 import type { RecordedRequest } from '../types.ts'
+import { refuse } from './refuse.ts'
 import { STREAM_LANGUAGES, streamRunCode } from './streamRunCode.ts'
 
 /** The WebSocket side of AGB Local (PROTOCOL §7). */
@@ -70,18 +70,6 @@ const TOO_SLOW = 1008
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ success: false, code, message })
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
 /**
