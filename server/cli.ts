@@ -8,7 +8,7 @@ import { LIMIT_FLAGS, LIMIT_FLAGS_USAGE, limitsFromFlags } from './sandbox/limit
 import { createAgbLocal } from './createAgbLocal.ts'
 import { parseFaultFlag } from './parseFaultFlag.ts'
 import { serve } from './serve.ts'
-import type { AgbLocal, Isolation } from './types.ts'
+import type { AgbLocal, AgbLocalOptions, Isolation } from './types.ts'
 
 /** Stable defaults, so `AGB_ENDPOINT`/`AGB_API_KEY` set once keep working across restarts. */
 const DEFAULT_PORT = 8787
@@ -41,6 +41,24 @@ function number(value: string | undefined, name: string): number | undefined {
   return n
 }
 
+/** The numeric flags and the createAgbLocal option each sets, in the order their values are checked. */
+const NUMBER_FLAGS = [
+  ['max-sessions', 'maxSessions'],
+  ['idle-timeout', 'defaultIdleTimeout'],
+  ['max-lifetime', 'maxLifetime'],
+  ['max-body-bytes', 'maxBodyBytes'],
+  ['max-output-bytes', 'maxOutputBytes'],
+  ['max-result-bytes', 'maxResultBytes'],
+  ['max-unsent-bytes', 'maxUnsentBytes'],
+  ['max-object-bytes', 'maxObjectBytes'],
+  ['max-connections', 'maxConnections'],
+  ['max-sockets', 'maxSockets'],
+  ['max-sockets-per-session', 'maxSocketsPerSession'],
+  ['request-timeout', 'requestTimeout'],
+] as const satisfies readonly (readonly [string, keyof AgbLocalOptions])[]
+
+const NUMBER_FLAG_OPTIONS = Object.fromEntries(NUMBER_FLAGS.map(([flag]) => [flag, { type: 'string' }])) as Record<(typeof NUMBER_FLAGS)[number][0], { type: 'string' }>
+
 const { values } = (() => {
   try {
     return parseArgs({
@@ -53,18 +71,7 @@ const { values } = (() => {
         'data-dir': { type: 'string' },
         isolation: { type: 'string' },
         'no-network': { type: 'boolean' },
-        'max-sessions': { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        'max-lifetime': { type: 'string' },
-        'max-body-bytes': { type: 'string' },
-        'max-output-bytes': { type: 'string' },
-        'max-result-bytes': { type: 'string' },
-        'max-unsent-bytes': { type: 'string' },
-        'max-object-bytes': { type: 'string' },
-        'max-connections': { type: 'string' },
-        'max-sockets': { type: 'string' },
-        'max-sockets-per-session': { type: 'string' },
-        'request-timeout': { type: 'string' },
+        ...NUMBER_FLAG_OPTIONS,
         'allowed-host': { type: 'string', multiple: true },
         'no-console': { type: 'boolean' },
         'allow-sandbox-callers': { type: 'boolean' },
@@ -83,6 +90,11 @@ if (values.help) {
 }
 const isolation = values.isolation ?? 'auto'
 if (!['auto', 'bwrap', 'none'].includes(isolation)) fail(`--isolation must be auto, bwrap or none`)
+
+/** The options {@link NUMBER_FLAGS} set, each flag given checked in table order (the first bad one is reported). */
+function numberOptions(): Partial<Record<(typeof NUMBER_FLAGS)[number][1], number>> {
+  return Object.fromEntries(NUMBER_FLAGS.flatMap(([flag, key]) => (values[flag] !== undefined ? [[key, number(values[flag], flag)]] : [])))
+}
 
 // Lines logged before the banner (e.g. the isolation warning) wait, so the banner stays first.
 let pending: string[] | null = []
@@ -109,18 +121,7 @@ try {
     apiKey,
     ...(values.images ? { images: values.images.split(',').map((id) => id.trim()).filter(Boolean) } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    ...(values['max-sessions'] !== undefined ? { maxSessions: number(values['max-sessions'], 'max-sessions') } : {}),
-    ...(values['idle-timeout'] !== undefined ? { defaultIdleTimeout: number(values['idle-timeout'], 'idle-timeout') } : {}),
-    ...(values['max-lifetime'] !== undefined ? { maxLifetime: number(values['max-lifetime'], 'max-lifetime') } : {}),
-    ...(values['max-body-bytes'] !== undefined ? { maxBodyBytes: number(values['max-body-bytes'], 'max-body-bytes') } : {}),
-    ...(values['max-output-bytes'] !== undefined ? { maxOutputBytes: number(values['max-output-bytes'], 'max-output-bytes') } : {}),
-    ...(values['max-result-bytes'] !== undefined ? { maxResultBytes: number(values['max-result-bytes'], 'max-result-bytes') } : {}),
-    ...(values['max-unsent-bytes'] !== undefined ? { maxUnsentBytes: number(values['max-unsent-bytes'], 'max-unsent-bytes') } : {}),
-    ...(values['max-object-bytes'] !== undefined ? { maxObjectBytes: number(values['max-object-bytes'], 'max-object-bytes') } : {}),
-    ...(values['max-connections'] !== undefined ? { maxConnections: number(values['max-connections'], 'max-connections') } : {}),
-    ...(values['max-sockets'] !== undefined ? { maxSockets: number(values['max-sockets'], 'max-sockets') } : {}),
-    ...(values['max-sockets-per-session'] !== undefined ? { maxSocketsPerSession: number(values['max-sockets-per-session'], 'max-sockets-per-session') } : {}),
-    ...(values['request-timeout'] !== undefined ? { requestTimeout: number(values['request-timeout'], 'request-timeout') } : {}),
+    ...numberOptions(),
     ...(values['allowed-host'] ? { allowedHosts: values['allowed-host'] } : {}),
     ...(values['no-console'] ? { console: false } : {}),
     ...(values['allow-sandbox-callers'] ? { allowSandboxCallers: true } : {}),
