@@ -4,6 +4,7 @@ import type { FaultStore } from './faults/createFaults.ts'
 import { faultResponse } from './faults/faultResponse.ts'
 import { checkBearer } from './http/checkBearer.ts'
 import { CORS_HEADERS, fail } from './http/envelope.ts'
+import { readBody, TOO_LARGE } from './http/readBody.ts'
 import type { Route, RouteContext } from './routes/Route.ts'
 import { BadRequest } from './routes/Route.ts'
 import { matchRoute } from './routes/routes.ts'
@@ -21,7 +22,6 @@ export interface HandlerDeps {
 
 const MAX_RECORDED = 1000
 const EMPTY = new Uint8Array(0)
-const TOO_LARGE = Symbol('too large')
 const LINK_CALL = /^\/link\/[^/]+\/callTool$/
 
 function withCors(res: Response): Response {
@@ -38,36 +38,6 @@ function record(deps: HandlerDeps, req: Request, body: string | Uint8Array): voi
   const { requests } = deps
   requests.push({ method: req.method, url: req.url, headers: Object.fromEntries(req.headers), body: text })
   if (requests.length > MAX_RECORDED) requests.splice(0, requests.length - MAX_RECORDED)
-}
-
-/** Reads the whole body, or stops at `limit` bytes (a declared Content-Length is checked first). */
-async function readBody(req: Request, limit: number): Promise<Uint8Array | typeof TOO_LARGE> {
-  const declared = Number(req.headers.get('content-length') ?? NaN)
-  if (declared > limit) return TOO_LARGE
-  if (!req.body) return EMPTY
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = req.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.length
-    if (size > limit) {
-      // Cancel without waiting: a cancel of one branch of a tee'd body (the console keeps a
-      // clone) settles only once the other branch is cancelled too, after this answer.
-      void reader.cancel().catch(() => {})
-      return TOO_LARGE
-    }
-    chunks.push(value)
-  }
-  if (chunks.length === 1) return chunks[0]!
-  const all = new Uint8Array(size)
-  let at = 0
-  for (const c of chunks) {
-    all.set(c, at)
-    at += c.length
-  }
-  return all
 }
 
 function parseBody(text: string): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { imageKind } from '../browser/imageKind.ts'
 import type { LocalConfig } from '../config.ts'
 import type { FaultStore } from '../faults/createFaults.ts'
+import { readBody, TOO_LARGE } from '../http/readBody.ts'
 import type { Session } from '../sessions/Session.ts'
 import type { SessionStore } from '../sessions/createSessionStore.ts'
 import { toolRegistry } from '../tools/toolRegistry.ts'
@@ -71,16 +72,9 @@ function signInPage(): Response {
 /** An action's JSON body, read only up to {@link MAX_ACTION_BODY} bytes. @throws TypeError, SyntaxError */
 async function readJson(req: Request): Promise<Record<string, unknown>> {
   if (!/^application\/json\b/i.test(req.headers.get('content-type') ?? '')) throw new TypeError('send the action as application/json')
-  const tooLarge = () => new TypeError(`the action is larger than ${MAX_ACTION_BODY} bytes`)
-  if (Number(req.headers.get('content-length') ?? 0) > MAX_ACTION_BODY) throw tooLarge()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of (req.body ?? []) as AsyncIterable<Uint8Array>) {
-    size += chunk.length
-    if (size > MAX_ACTION_BODY) throw tooLarge() // leaving the loop cancels the stream
-    chunks.push(chunk)
-  }
-  const text = new TextDecoder().decode(Buffer.concat(chunks))
+  const read = await readBody(req, MAX_ACTION_BODY)
+  if (read === TOO_LARGE) throw new TypeError(`the action is larger than ${MAX_ACTION_BODY} bytes`)
+  const text = new TextDecoder().decode(read)
   const value = text ? JSON.parse(text) : {}
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new TypeError('the action must be a JSON object')
   return value as Record<string, unknown>
