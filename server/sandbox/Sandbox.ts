@@ -1,12 +1,15 @@
 import type { EventEmitter } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
+import type { Confinement } from './limits/createConfinement.ts'
 import type { SandboxFs } from './SandboxFs.ts'
 
-/** What a sandbox needs of its session: the id (a marker on plain processes) and the root directory. */
+/** What a sandbox needs of its session: the id (a marker on plain processes), the root directory and its confinement. */
 export interface SandboxOwner {
   id: string
   /** Host directory that is the sandbox's `/`. */
   rootDir: string
+  /** Its host user, cgroups, disk and rlimits under bubblewrap (a session's); `null` or absent: none. */
+  confinement?: Confinement | null
 }
 
 /** What to run in a session's sandbox. */

@@ -97,16 +97,11 @@ function supportsDisableUserns(bwrap: string): boolean {
   return yes
 }
 
-/** A session's {@link Confinement}, carried on the owner object the session store hands to its sandbox. */
-export function confinementOf(session: SandboxOwner): Confinement | undefined {
-  return (session as SandboxOwner & { confinement?: Confinement }).confinement
-}
-
 function bwrapArgs(config: LocalConfig, session: SandboxOwner, cwd: string, roBinds: string[], asPid1: boolean): string[] {
   const args = ['--bind', session.rootDir, '/', '--ro-bind', '/usr', '/usr']
   for (const entry of hostEtcEntries()) args.push('--ro-bind-try', entry, entry)
   for (const dir of roBinds) args.push('--ro-bind', dir, dir)
-  for (const view of confinementOf(session)?.cgroupViews ?? []) args.push('--ro-bind', view.host, view.sandbox)
+  for (const view of session.confinement?.cgroupViews ?? []) args.push('--ro-bind', view.host, view.sandbox)
   args.push('--proc', '/proc', '--dev', '/dev', '--unshare-all', '--hostname', 'agb-sandbox', '--die-with-parent')
   // An unprivileged user in a user namespace of its own, with no capability at all (not even
   // in its namespace: it cannot remount the read-only binds), no way to make another user
@@ -131,7 +126,7 @@ function shellQuote(s: string): string {
  * when AGB Local is root; bubblewrap then maps that uid to 1000 inside). Each step exec's the
  * next, so the spawned pid is bubblewrap's.
  */
-function confine(config: LocalConfig, c: Confinement | undefined, bwrap: string[], keepFds: number): { command: string; args: string[] } {
+function confine(config: LocalConfig, c: Confinement | null | undefined, bwrap: string[], keepFds: number): { command: string; args: string[] } {
   const asRoot = config.limitsPlan.asRoot
   if (asRoot && (!c || c.uid === null || !c.setpriv)) {
     throw new Error('AGB Local: refusing to start a sandbox as root: the session has no sandbox user (setpriv missing?)')
@@ -206,9 +201,9 @@ export function launchSpec(config: LocalConfig, session: SandboxOwner, options: 
   if (!command) throw new Error('spawnInSession: empty argv')
   const env = sessionEnv(config, session, options.env)
   if (config.isolation === 'bwrap') {
-    prepareRoot(session.rootDir, [...hostEtcEntries(), ...roBinds, ...(confinementOf(session)?.cgroupViews.map((v) => v.sandbox) ?? [])])
+    prepareRoot(session.rootDir, [...hostEtcEntries(), ...roBinds, ...(session.confinement?.cgroupViews.map((v) => v.sandbox) ?? [])])
     const keepFds = Math.max(3, Array.isArray(options.stdio) ? options.stdio.length : 3)
-    const host = confine(config, confinementOf(session), [...bwrapArgs(config, session, cwd, roBinds, options.asPid1 === true), '--', command, ...rest], keepFds)
+    const host = confine(config, session.confinement, [...bwrapArgs(config, session, cwd, roBinds, options.asPid1 === true), '--', command, ...rest], keepFds)
     return { ...host, cwd: undefined, env }
   }
   return { command, args: rest, cwd: hostCwd, env }
