@@ -91,8 +91,8 @@ interface Agent {
   alive: boolean
   /** Writes a request; `raw` bytes follow its line (announced by `bin`). */
   send(message: Record<string, unknown>, raw?: Buffer): void
-  /** Host pids of the sandbox's own helpers, found once: [namespace init, agent] (both the agent under bwrap) or [agent]. */
-  helpers: number[] | undefined
+  /** Host pid of the agent, found once: under bwrap its pid namespace's init (the agent itself), else the child. */
+  agentPid: number | undefined
   /** Checks the agent is not stopped while file operations wait (see watch). */
   watchdog?: NodeJS.Timeout
   exited: Promise<void>
@@ -256,7 +256,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       nextRid: 1,
       retiring: false,
       alive: true,
-      helpers: undefined,
+      agentPid: undefined,
       send(message, raw) {
         if (!current.alive || !child.stdin?.writable) return
         if (!raw?.length) return void child.stdin.write(`${JSON.stringify(message)}\n`)
@@ -374,14 +374,15 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
    * whatever else might.
    */
   function watch(a: Agent): void {
-    if (a.watchdog) return
+    // Under bubblewrap only: it has never watched a plain agent (isolation none).
+    if (a.watchdog || !bwrap) return
     a.watchdog = setInterval(() => {
       if (!a.alive || !a.fs.size) {
         clearInterval(a.watchdog)
         a.watchdog = undefined
         return
       }
-      const self = helpers(a)?.[1]
+      const self = agentPid(a)
       let state = ''
       try {
         const stat = readFileSync(`/proc/${self}/stat`, 'latin1')
@@ -398,7 +399,7 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     config.log(`AGB Local: the sandbox of ${session.id} does not answer (${reason}); stopping it`)
     a.retiring = true
     // As shutdown does: the namespace's init first (the kernel kills the whole namespace).
-    const init = bwrap ? helpers(a)?.[0] : undefined
+    const init = bwrap ? agentPid(a) : undefined
     if (init !== undefined) killAll([init])
     killNow(a)
   }
@@ -411,24 +412,24 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
     }
   }
 
-  /** Host pids of the agent and (under bwrap) the namespace's init (the agent itself), once it exists. */
-  function helpers(a: Agent, rows = processTable()): number[] | undefined {
-    if (a.helpers || a.child.pid === undefined) return a.helpers
-    if (!bwrap) return (a.helpers = [a.child.pid])
+  /** Host pid of the agent (under bwrap the namespace's init, which is the agent), once it exists. */
+  function agentPid(a: Agent, rows = processTable()): number | undefined {
+    if (a.agentPid !== undefined || a.child.pid === undefined) return a.agentPid
+    if (!bwrap) return (a.agentPid = a.child.pid)
     // bwrap (host pid X) → the agent, its pid namespace's init (--as-pid-1; told apart from
     // bwrap's setup child by its argv).
     const init = rows.find((r) => r.ppid === a.child.pid && isAgent(r.pid))
-    if (init) a.helpers = [init.pid, init.pid]
-    return a.helpers
+    if (init) a.agentPid = init.pid
+    return a.agentPid
   }
 
   function sessionPids(a: Agent): number[] {
     if (process.platform !== 'linux') return [...a.procs.values()].filter((p) => p.running && p.pid !== undefined).map((p) => p.pid!)
     const rows = processTable()
-    const found = helpers(a, rows)
-    if (!found) return []
-    // Under bwrap, orphans go to the agent (a subreaper) or, failing that, to the init.
-    return descendantsOf(found[0]!, rows).filter((pid) => pid !== found[1])
+    const pid = agentPid(a, rows)
+    if (pid === undefined) return []
+    // Under bwrap, orphans go to the agent (a subreaper and the namespace's init).
+    return descendantsOf(pid, rows)
   }
 
   /** Synchronous kill for host exit: the bwrap group (its namespace dies with it), or the agent's tree. */
@@ -492,12 +493,14 @@ export function createAgentSandbox(config: LocalConfig, session: SandboxOwner, p
       const strays = () => (bwrap ? [] : pidsWithEnv('AGB_LOCAL_SESSION', session.id))
       if (!a) return killAll(strays())
       updateRef(a, true) // awaited below: keep the event loop alive until it is gone
-      const snapshot = [...sessionPids(a), ...(helpers(a) ?? [])]
+      const snapshot = sessionPids(a)
+      const self = agentPid(a)
+      if (self !== undefined) snapshot.push(self)
       if (bwrap) {
         // SIGKILL the namespace's init: the kernel kills every process in the namespace and
         // bwrap reaps its init and exits. (Killing bwrap too would leave the init a zombie
         // on hosts whose pid 1 does not reap.)
-        const init = helpers(a)?.[0]
+        const init = agentPid(a)
         if (init === undefined) killProcessGroup(a.child)
         else killAll([init])
         await Promise.race([a.exited, new Promise((r) => setTimeout(r, STOP_WAIT_MS / 2).unref())])
