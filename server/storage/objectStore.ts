@@ -25,6 +25,11 @@ export class StoreError extends Error {
   }
 }
 
+/** The 413 `EntityTooLarge` of an upload over `maxBytes` (the `maxObjectBytes` option). */
+export function entityTooLarge(maxBytes: number): StoreError {
+  return new StoreError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed object size of ${maxBytes} bytes (maxObjectBytes).`, 413)
+}
+
 /** Options of {@link ObjectStore.put}. */
 export interface PutOptions {
   contentType?: string
@@ -165,7 +170,7 @@ export function createObjectStore(root: string): ObjectStore {
               sha?.update(chunk)
               size += chunk.length
               if (options.maxBytes !== undefined && size > options.maxBytes) {
-                throw new StoreError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed object size of ${options.maxBytes} bytes (maxObjectBytes).`, 413)
+                throw entityTooLarge(options.maxBytes)
               }
               yield chunk
             }

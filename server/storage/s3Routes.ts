@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import type { Route, RouteContext } from '../routes/Route.ts'
 import type { ObjectMeta } from './objectStore.ts'
-import { checkBucketName, StoreError } from './objectStore.ts'
+import { checkBucketName, entityTooLarge, StoreError } from './objectStore.ts'
 import { UNSIGNED_PAYLOAD, verifySigV4 } from './sigV4.ts'
 import { storageFor } from './storageFor.ts'
 import type { Storage } from './storageFor.ts'
@@ -49,16 +49,12 @@ function bodyStream(req: Request): Readable {
   return req.body ? Readable.fromWeb(req.body as import('node:stream/web').ReadableStream) : Readable.from([])
 }
 
-function tooLarge(ctx: RouteContext, max: number): Response {
-  return s3Error(ctx, 413, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed object size of ${max} bytes (maxObjectBytes).`, ctx.url.pathname)
-}
-
 async function putObject(ctx: RouteContext, s: Storage, bucket: string, key: string, payloadHash: string): Promise<Response> {
   if (ctx.req.headers.has('x-amz-copy-source')) return s3Error(ctx, 501, 'NotImplemented', 'CopyObject is not supported by AGB Local')
   const max = ctx.config.maxObjectBytes
   const declared = Number(ctx.req.headers.get('x-amz-decoded-content-length') ?? ctx.req.headers.get('content-length') ?? NaN)
   // Refused before a byte is read; a body without (or lying about) its length is cut at the cap.
-  if (declared > max) return tooLarge(ctx, max)
+  if (declared > max) throw entityTooLarge(max) // answered by handleS3 as every StoreError
   const meta = await s.objects.put(bucket, key, bodyStream(ctx.req), {
     maxBytes: max,
     contentType: ctx.req.headers.get('content-type') ?? undefined,
