@@ -6,8 +6,7 @@ import { withDeadline, type Call } from './deadline.ts'
 import { invokeTool, toolText } from './invokeTool.ts'
 import { parseFileInfo } from './parseFileInfo.ts'
 import { shellResult } from './shellResult.ts'
-import { sleep } from './sleep.ts'
-import { transportError } from './transportError.ts'
+import { pause, sleep } from './sleep.ts'
 import { requestOptions, clientOf, invalid } from './check.ts'
 
 /** A byte offset to resume output from: a whole number from 0 (default 0). */
@@ -56,9 +55,7 @@ export function processHandle(client: Client, data: ProcessData): ProcessHandle 
         for (;;) {
           const code = await exitCode(call)
           if (code !== undefined) return code
-          await sleep(interval ?? 500, call.signal).catch((reason: unknown) => {
-            throw transportError(reason, call, `process ${data.pid} still running`)
-          })
+          await pause(interval ?? 500, call, `process ${data.pid} still running`)
         }
       })
     },

@@ -1,4 +1,5 @@
-import { timerMs } from './deadline.ts'
+import { timerMs, type Call } from './deadline.ts'
+import { transportError } from './transportError.ts'
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -37,3 +38,12 @@ export function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<
     )
   })
 }
+
+/**
+ * Waits `ms` within a call: when the call's deadline or the caller's abort ends the wait, it
+ * throws that call's `timeout` or `aborted` error, saying what it was waiting for (`what`).
+ */
+export const pause = (ms: number, call: Call, what: string): Promise<void> =>
+  sleep(ms, call.signal).catch((reason: unknown) => {
+    throw transportError(reason, call, what)
+  })

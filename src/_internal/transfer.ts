@@ -5,9 +5,8 @@ import { contextItems } from './contextItems.ts'
 import { decode } from './decode.ts'
 import type { Call } from './deadline.ts'
 import type { Envelope } from './envelope.ts'
-import { sleep } from './sleep.ts'
+import { pause } from './sleep.ts'
 import { api } from './transport.ts'
-import { transportError } from './transportError.ts'
 import { toText } from './toText.ts'
 
 const ContextsSchema = v.pipe(
@@ -60,9 +59,7 @@ export async function syncContext(
       throw new AgbError('api_error', `${call.op}: ${toText(item.errorMessage) || 'sync failed'} (SyncContext ${mode} ${path}, request ${info.requestId})`, { requestId: info.requestId })
     }
     if (DONE.has(status)) break
-    await sleep(params.pollInterval, call.signal).catch((reason: unknown) => {
-      throw transportError(reason, call, `SyncContext ${mode} ${path} not finished`)
-    })
+    await pause(params.pollInterval, call, `SyncContext ${mode} ${path} not finished`)
   }
   return synced
 }

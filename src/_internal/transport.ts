@@ -7,7 +7,7 @@ import { envelopeError, THROTTLED, toEnvelope, type Envelope } from './envelope.
 import { parseJson } from './parseJson.ts'
 import { redact } from './redact.ts'
 import { RETRY_STATUS, retryDelay, retryPolicy } from './retryPolicy.ts'
-import { sleep, untilAborted } from './sleep.ts'
+import { pause, untilAborted } from './sleep.ts'
 import { refusedBeforeSending, transportError } from './transportError.ts'
 
 /** One request to the API host. */
@@ -119,9 +119,7 @@ export async function send(client: Client, request: ApiRequest, call: Call): Pro
     // The service may report a failure in the body only (HTTP 200 with `httpStatusCode` 5xx,
     // or a throttling code): ofetch sees a success, so such answers are repeated here.
     if (!idempotent || envelope.success || !((envelope.httpStatusCode ?? 0) >= 500 || THROTTLED.test(envelope.code)) || attempt >= policy.attempts) return envelope
-    await sleep(retryDelay(policy, attempt, response.headers.get('retry-after')), call.signal).catch((reason: unknown) => {
-      throw transportError(reason, call, route)
-    })
+    await pause(retryDelay(policy, attempt, response.headers.get('retry-after')), call, route)
   }
 }
 

@@ -3,9 +3,8 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { isAgbError } from '../errors.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { envelopeError, isNotFound } from '../_internal/envelope.ts'
-import { sleep } from '../_internal/sleep.ts'
+import { pause } from '../_internal/sleep.ts'
 import { send } from '../_internal/transport.ts'
-import { transportError } from '../_internal/transportError.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { socketClosers } from '../_internal/socketClosers.ts'
 import { invalid, positive, requestOptions, clientOf } from '../_internal/check.ts'
@@ -76,12 +75,8 @@ export async function deleteSession(client: Client, session: SessionRef, options
         const status = toText(data?.status ?? data?.Status).toUpperCase()
         if (status === 'FINISH' || status === 'DELETED') break
       }
-      try {
-        // Short first waits: a release usually completes well within a second.
-        await sleep(Math.min(o.pollInterval ?? 1000, 100 * 2 ** polls++), signal)
-      } catch (reason) {
-        throw transportError(reason, call, `session ${id} still not deleted`)
-      }
+      // Short first waits: a release usually completes well within a second.
+      await pause(Math.min(o.pollInterval ?? 1000, 100 * 2 ** polls++), call, `session ${id} still not deleted`)
     }
     return { requestId: released.requestId, confirmed: true }
   })

@@ -3,10 +3,9 @@ import type { RequestOptions, SessionRef } from '../types.ts'
 import { contextItems } from '../_internal/contextItems.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { sessionId } from '../_internal/sessionId.ts'
-import { sleep } from '../_internal/sleep.ts'
+import { pause } from '../_internal/sleep.ts'
 import { toText } from '../_internal/toText.ts'
 import { api } from '../_internal/transport.ts'
-import { transportError } from '../_internal/transportError.ts'
 import { positive, requestOptions, clientOf } from '../_internal/check.ts'
 
 /** Options for {@link waitForContexts}. */
@@ -38,9 +37,7 @@ export async function waitForContexts(client: Client, session: SessionRef, optio
     for (;;) {
       const info = await api(client, { method: 'GET', path: '/sdk/GetContextInfo', idempotent: true, query: { sessionId: id } }, call)
       if (!contextItems(info).some((i) => !/^(success|failed)$/i.test(toText(i.status)))) return
-      await sleep(o.pollInterval ?? 2000, call.signal).catch((reason: unknown) => {
-        throw transportError(reason, call, 'waiting for context sync')
-      })
+      await pause(o.pollInterval ?? 2000, call, 'waiting for context sync')
     }
   })
 }
