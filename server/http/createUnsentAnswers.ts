@@ -12,8 +12,6 @@ const SLICE_BYTES = 256 * 1024
 export interface UnsentAnswers {
   /** Writes `chunk` to `res`, counted until the socket has sent it (then `res.writableNeedDrain` says whether to wait). */
   write(res: ServerResponse, chunk: Uint8Array): void
-  /** Bytes unsent over all connections. */
-  total(): number
   /** Stops the progress check (the connections themselves are the server's to close). */
   stop(): void
 }
@@ -99,7 +97,6 @@ export function createUnsentAnswers(timeoutMs: number, maxUnsentBytes: number): 
       }
       enforceCap()
     },
-    total: () => total,
     stop() {
       if (timer) clearInterval(timer)
       timer = undefined

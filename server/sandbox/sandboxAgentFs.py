@@ -291,12 +291,10 @@ class _Parts:
         self.part = part
         self.entries = []
         self.bytes = 0
-        self.count = 0
 
     def add(self, entry, size):
         self.entries.append(entry)
         self.bytes += size + 8
-        self.count += 1
         if self.bytes >= _FS_PART:
             self.flush()
 

@@ -19,7 +19,7 @@ const IMAGE_ONLY = new Set([...browserTools, ...desktopTools])
  * `toolList` as createSession/getSession/listTools return it for an image: a JSON-encoded string.
  * Browser-use images add the browser tools, computer-use images the desktop tools.
  */
-export function toolListJson(imageId = 'agb-code-space-1'): string {
+export function toolListJson(imageId: string): string {
   const own = imageKind(imageId) === 'browser' ? browserTools : imageKind(imageId) === 'computer' ? desktopTools : []
   return JSON.stringify([...toolRegistry.values()].filter((t) => !IMAGE_ONLY.has(t) || own.includes(t)).map((t) => ({
     name: t.name,
