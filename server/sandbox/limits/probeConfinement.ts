@@ -11,7 +11,7 @@ import type { Confinement } from './createConfinement.ts'
 const PROBE_TIMEOUT_MS = 15_000
 
 /** What the probe sandbox saw of itself (from its /proc/self/status). */
-export interface ProbeReport {
+interface ProbeReport {
   caps: Record<string, string>
   noNewPrivs: string
   uid: string
@@ -21,7 +21,7 @@ export interface ProbeReport {
  * Why a probe report is unsafe, in one line, or `null` when it is safe: any capability left
  * (effective, permitted, inheritable, ambient or bounding), `no_new_privs` off, or uid 0.
  */
-export function judgeProbe(report: ProbeReport): string | null {
+function judgeProbe(report: ProbeReport): string | null {
   const kept = Object.entries(report.caps).filter(([, mask]) => !/^0+$/.test(mask))
   if (!Object.keys(report.caps).length) return 'the probe sandbox reported no capability sets'
   if (kept.length) {

@@ -35,13 +35,13 @@ const GIB = 1024 ** 3
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: GIB, gb: GIB, gib: GIB, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 }
 
 /** Defaults of every limit. */
-export const DEFAULT_LIMITS: Readonly<SessionLimits> = Object.freeze({ memory: 2 * GIB, processes: 512, cpus: 1, disk: 2 * GIB })
+const DEFAULT_LIMITS: Readonly<SessionLimits> = Object.freeze({ memory: 2 * GIB, processes: 512, cpus: 1, disk: 2 * GIB })
 
 /**
  * Parses a size: a number of bytes or `'<n>[k|m|g|t][i][b]'` (binary units: `'2g'` = 2 GiB).
  * @throws TypeError naming the option when the value is not a positive size
  */
-export function parseSize(value: number | string, name: string): number {
+function parseSize(value: number | string, name: string): number {
   const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value) : null
   const unit = match ? UNITS[match[2]!.toLowerCase()] : 1
   const bytes = typeof value === 'number' ? value : match && unit ? Number(match[1]) * unit : Number.NaN

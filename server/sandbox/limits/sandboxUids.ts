@@ -42,21 +42,18 @@ export function releaseSandboxUid(uid: number): void {
   rmSync(join(LOCK_DIR, String(uid)), { force: true })
 }
 
-/** Frees the uids of AGB Locals that died without releasing them. @returns how many */
-export function sweepSandboxUids(): number {
+/** Frees the uids of AGB Locals that died without releasing them. */
+export function sweepSandboxUids(): void {
   let names: string[]
   try {
     names = readdirSync(LOCK_DIR)
   } catch {
-    return 0
+    return
   }
-  let freed = 0
   for (const name of names) {
     try {
       if (ownerAlive(readFileSync(join(LOCK_DIR, name), 'utf8'))) continue
       rmSync(join(LOCK_DIR, name), { force: true })
-      freed++
     } catch {}
   }
-  return freed
 }

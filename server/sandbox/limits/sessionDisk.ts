@@ -47,7 +47,7 @@ export async function createSessionDisk(dir: string, rootDir: string, bytes: num
 }
 
 /** Mount points at or below `dir` (deepest first), from /proc/self/mountinfo. */
-export async function mountsBelow(dir: string): Promise<string[]> {
+async function mountsBelow(dir: string): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')
   const points = text.split('\n').map((line) => line.split(' ')[4]).filter((p): p is string => !!p)
     .map((p) => p.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8))))
