@@ -21,3 +21,6 @@ export function decode<S extends v.GenericSchema>(schema: S, value: unknown, env
 
 /** Parses a JSON-encoded string field; non-strings pass through unchanged. */
 export const jsonString = v.pipe(v.unknown(), v.transform(parseJsonField))
+
+/** Answer data carrying a `url` (links, presigned URLs), read as that URL. */
+export const UrlSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))

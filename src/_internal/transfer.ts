@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import { AgbError } from '../errors.ts'
 import { contextItems } from './contextItems.ts'
-import { decode } from './decode.ts'
+import { decode, UrlSchema } from './decode.ts'
 import type { Call } from './deadline.ts'
 import type { Envelope } from './envelope.ts'
 import { pause } from './sleep.ts'
@@ -68,8 +68,6 @@ export async function syncContext(
 export async function deleteStaged(client: Client, contextId: string, filePath: string, call: Call): Promise<void> {
   await api(client, { method: 'POST', path: '/sdk/DeleteContextFile', idempotent: true, query: { contextId, filePath } }, call).catch(() => undefined)
 }
-
-const UrlSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
 
 /** A presigned URL for one staged file. */
 export async function presignedUrl(client: Client, kind: 'Upload' | 'Download', contextId: string, filePath: string, call: Call) {

@@ -1,13 +1,10 @@
-import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
-import { decode } from '../_internal/decode.ts'
+import { decode, UrlSchema } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
 import { requestOptions, clientOf } from '../_internal/check.ts'
-
-const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
 
 /**
  * Gets the Chrome DevTools Protocol URL of a browser session (`POST /internet/getCdpLink`),
@@ -25,5 +22,5 @@ const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) =>
  */
 export async function getCdpLink(client: Client, session: SessionRef, options?: RequestOptions): Promise<string> {
   const envelope = await withDeadline('getCdpLink', requestOptions(options), clientOf(client).timeout, (call) => api(client, { method: 'POST', path: '/internet/getCdpLink', query: { sessionId: sessionId(session) }, idempotent: true }, call))
-  return decode(LinkSchema, envelope.data, envelope)
+  return decode(UrlSchema, envelope.data, envelope)
 }

@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import type { Client } from '../client.ts'
 import type { RequestOptions, SessionRef } from '../types.ts'
 import { AgbError } from '../errors.ts'
-import { decode } from '../_internal/decode.ts'
+import { decode, UrlSchema } from '../_internal/decode.ts'
 import { api } from '../_internal/transport.ts'
 import { sessionId } from '../_internal/sessionId.ts'
 import { withDeadline } from '../_internal/deadline.ts'
@@ -23,8 +23,6 @@ export interface GetLinkOptions extends RequestOptions {
   port: number
 }
 
-const LinkSchema = v.pipe(v.looseObject({ url: v.string() }), v.transform((d) => d.url))
-
 /**
  * Gets a URL reaching into the session (`GET /internet/getLink`), e.g. for a server
  * listening on a port in the sandbox.
@@ -44,5 +42,5 @@ export async function getLink(client: Client, session: SessionRef, options: GetL
   if (options?.port === undefined) throw new AgbError('invalid_input', 'Invalid options.port: port is required: a sandbox port from 30100 to 30199')
   const o = validate(GetLinkOptionsSchema, options, 'options')
   const envelope = await withDeadline('getLink', o, clientOf(client).timeout, (call) => api(client, { method: 'GET', path: '/internet/getLink', idempotent: true, query: { sessionId: id, protocolType: o.protocolType, port: o.port } }, call))
-  return decode(LinkSchema, envelope.data, envelope)
+  return decode(UrlSchema, envelope.data, envelope)
 }
