@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../server/index.ts'
 import type { AgbLocal, Server } from '../../server/index.ts'
 import { localClient } from './localClient.ts'
-import { openWs } from './wsClient.ts'
+import { connect as connectOn, newSession as newSessionOn, openWs } from './wsClient.ts'
 import type { Received } from './wsClient.ts'
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/agb-api/ws.run-code.stream.json', import.meta.url), 'utf8'))
@@ -18,22 +18,9 @@ afterAll(async () => {
   await local.close()
 })
 
-/** A session created over loopback: its id, wsUrl and token, as createSession returns them. */
-async function newSession(on: { local: AgbLocal; server: Server } = { local, server }) {
-  const res = await fetch(`${on.server.url}/mcp/createSession?imageId=agb-code-space-1`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${on.local.apiKey}`, 'content-type': 'application/json' },
-    body: '{}',
-  })
-  const data = (await res.json()).data as { sessionId: string; wsUrl: string; token: string }
-  return data
-}
-
-async function connect(on?: { local: AgbLocal; server: Server }) {
-  const session = await newSession(on)
-  const client = await openWs(session.wsUrl, session.token)
-  return { session, client }
-}
+// This file's AGB Local unless another is given.
+const newSession = (on: { local: AgbLocal; server: Server } = { local, server }) => newSessionOn(on)
+const connect = (on: { local: AgbLocal; server: Server } = { local, server }) => connectOn(on)
 
 const data = (frames: Received[]) => frames.map((f) => f.frame.data)
 const chunks = (frames: Received[], type: string) => data(frames).filter((d) => d.eventType === type).map((d) => d.chunk).join('')

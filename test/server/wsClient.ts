@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { WebSocket } from 'ws'
+import type { AgbLocal, Server } from '../../server/index.ts'
 
 /** A frame as received, with the time it arrived. */
 export interface Received {
@@ -82,4 +83,20 @@ export function openWs(wsUrl: string, token: string | undefined): Promise<WsTest
     })
     ws.once('error', reject)
   })
+}
+
+/** A session created over loopback on a served AGB Local: its id, wsUrl and token, as createSession returns them. */
+export async function newSession(on: { local: AgbLocal; server: Server }): Promise<{ sessionId: string; wsUrl: string; token: string }> {
+  const res = await fetch(`${on.server.url}/mcp/createSession?imageId=agb-code-space-1`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${on.local.apiKey}`, 'content-type': 'application/json' },
+    body: '{}',
+  })
+  return (await res.json()).data as { sessionId: string; wsUrl: string; token: string }
+}
+
+/** A new session on `on` and a WebSocket client connected to it. */
+export async function connect(on: { local: AgbLocal; server: Server }): Promise<{ session: { sessionId: string; wsUrl: string; token: string }; client: WsTestClient }> {
+  const session = await newSession(on)
+  return { session, client: await openWs(session.wsUrl, session.token) }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
-import { openWs } from '../wsClient.ts'
+import { connect, openWs } from '../wsClient.ts'
 import { attackTable } from './attackTable.ts'
 import { startLocalChild, type LocalChild } from './childLocal.ts'
 
@@ -163,9 +163,7 @@ describe('streamed run_code over the session WebSocket', () => {
     const local = createAgbLocal()
     const server = await serve(local)
     try {
-      const res = await fetch(`${server.url}/mcp/createSession?imageId=agb-code-space-1`, { method: 'POST', headers: { authorization: `Bearer ${local.apiKey}`, 'content-type': 'application/json' }, body: '{}' })
-      const session = (await res.json()).data as { sessionId: string; wsUrl: string; token: string }
-      const client = await openWs(session.wsUrl, session.token)
+      const { session, client } = await connect({ local, server })
       // The kernel starts first (1-3 s in a sandbox on a loaded machine), outside the clock.
       await client.finished(client.run('1'))
       ;(client.ws as unknown as { _socket: { pause(): void } })._socket.pause()

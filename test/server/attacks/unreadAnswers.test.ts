@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgbLocal, serve } from '../../../server/index.ts'
-import { openWs } from '../wsClient.ts'
+import { connect } from '../wsClient.ts'
 import { attackTable } from './attackTable.ts'
 import { startLocalChild, type LocalChild } from './childLocal.ts'
 
@@ -221,9 +221,7 @@ describe('run frames on one WebSocket', () => {
     const local = createAgbLocal()
     const server = await serve(local)
     try {
-      const res = await fetch(`${server.url}/mcp/createSession?imageId=agb-code-space-1`, { method: 'POST', headers: { authorization: `Bearer ${local.apiKey}`, 'content-type': 'application/json' }, body: '{}' })
-      const session = (await res.json()).data as { sessionId: string; wsUrl: string; token: string }
-      const client = await openWs(session.wsUrl, session.token)
+      const { session, client } = await connect({ local, server })
       const ids = Array.from({ length: 20 }, (_, i) => client.run(`import time\ntime.sleep(0.2)\nprint(${i})`, 'python', 60))
       const runs = await Promise.all(ids.map((id) => client.finished(id, 60_000)))
       const ends = runs.map((frames) => frames.at(-1)!.frame.data)
